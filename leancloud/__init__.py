@@ -1,0 +1,20 @@
+"""LeanCloud SDK for Python: a drop-in replacement for the official ``leancloud`` package.
+
+The public names below are the official SDK's; see docs/compatibility.md for the few
+places where we deliberately behave better.
+"""
+from leancloud import client
+from leancloud._version import __version__
+from leancloud.client import init, use_master_key, use_production, use_region
+from leancloud.errors import LeanCloudError, LeanCloudWarning
+
+__all__ = [
+    "__version__",
+    "client",
+    "init",
+    "use_master_key",
+    "use_production",
+    "use_region",
+    "LeanCloudError",
+    "LeanCloudWarning",
+]
