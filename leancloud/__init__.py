@@ -7,6 +7,7 @@ from leancloud import client
 from leancloud._version import __version__
 from leancloud.client import init, use_master_key, use_production, use_region
 from leancloud.errors import LeanCloudError, LeanCloudWarning
+from leancloud.query import FriendshipQuery, Query
 
 __all__ = [
     "__version__",
@@ -17,4 +18,6 @@ __all__ = [
     "use_region",
     "LeanCloudError",
     "LeanCloudWarning",
+    "Query",
+    "FriendshipQuery",
 ]
