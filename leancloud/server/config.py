@@ -1,0 +1,87 @@
+"""The server's settings: where data lives, the app's keys and the request limits.
+
+Keys that are not given explicitly are generated on the first start and persisted in
+``<data_dir>/config.json`` (mode 0600), so a plain ``leancloud serve`` keeps the same
+credentials across restarts and clients stay connected.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+DEFAULT_DATA_DIR = ".leancloud"
+DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+CONFIG_FILE = "config.json"
+KEY_NAMES = ("app_id", "app_key", "master_key", "hook_key")
+_ALPHABET = string.ascii_letters + string.digits
+# Generated lengths follow LeanCloud's console: long app ids, shorter keys.
+_KEY_LENGTHS = {"app_id": 32, "app_key": 24, "master_key": 24, "hook_key": 24}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    app_id: str
+    app_key: str
+    master_key: str
+    hook_key: str
+    data_dir: str = DEFAULT_DATA_DIR
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+def _generate(name: str) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(_KEY_LENGTHS[name]))
+
+
+def _read_keys(path: str) -> Dict[str, str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            stored = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    if not isinstance(stored, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    return {name: stored[name] for name in KEY_NAMES if isinstance(stored.get(name), str) and stored[name]}
+
+
+def _write_keys(path: str, keys: Dict[str, str]) -> None:
+    """Write atomically with mode 0600: the master key must not be world-readable."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(keys, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def load_config(
+    data_dir: Optional[str] = None,
+    *,
+    app_id: Optional[str] = None,
+    app_key: Optional[str] = None,
+    master_key: Optional[str] = None,
+    hook_key: Optional[str] = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> ServerConfig:
+    """Explicit keys win, then the persisted ones; missing ones are generated and saved.
+
+    Explicit keys are not written to disk: they are the caller's to keep.
+    """
+    data_dir = data_dir or DEFAULT_DATA_DIR
+    os.makedirs(data_dir, exist_ok=True)
+    path = os.path.join(data_dir, CONFIG_FILE)
+    stored = _read_keys(path)
+    explicit = {"app_id": app_id, "app_key": app_key, "master_key": master_key, "hook_key": hook_key}
+    missing = [name for name in KEY_NAMES if not explicit[name] and name not in stored]
+    if missing:
+        stored.update({name: _generate(name) for name in missing})
+        _write_keys(path, stored)
+    keys = {name: explicit[name] or stored[name] for name in KEY_NAMES}
+    for name, value in keys.items():
+        if "," in value:
+            raise ValueError(f"{name} must not contain ','")
+    return ServerConfig(data_dir=data_dir, max_body_bytes=max_body_bytes, **keys)

@@ -1,0 +1,1 @@
+"""The HTTP layer: routing, authentication into a Principal, JSON in and out, errors."""

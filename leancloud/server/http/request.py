@@ -1,0 +1,135 @@
+"""What an endpoint receives and may return.
+
+An area module (``http/objects.py``, ``http/users.py``, ...) exposes ``RULES``: a list
+of werkzeug ``Rule`` objects whose ``endpoint`` is the handler itself::
+
+    def get_thing(request: ApiRequest, thing_id: str) -> Any: ...
+    RULES = [Rule("/1.1/things/<thing_id>", methods=["GET"], endpoint=get_thing)]
+
+A handler returns a JSON value (sent with status 200) or a ``Reply``, and raises
+``ApiError`` for LeanCloud errors. Batch items go through the same handlers.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, TypeVar
+
+from leancloud.server.errors import ApiError
+from leancloud.server.principal import Principal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from leancloud.server.http.app import ServerApp
+
+NOT_OBJECT = "Malformed json object. A json dictionary is expected."
+_TRUE = frozenset({"true", "1", "True"})
+UNPARSED: Any = object()  # the body has not been decoded yet
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller; one per HTTP request, shared by its batch items."""
+
+    principal: Principal
+    session_token: Optional[str] = None
+    hook_key: bool = False  # a valid X-LC-Hook-Key came with the request
+    production: bool = True  # X-LC-Prod: which LeanEngine environment runs hooks
+
+    @property
+    def may_ignore_hooks(self) -> bool:
+        return self.principal.master or self.hook_key
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int = 200
+    headers: Dict[str, str] = field(default_factory=dict)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode a JSON body; NaN/Infinity are not JSON and are refused like any garbage."""
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(107, f"Malformed json: {exc}.") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class ApiRequest:
+    """One call to a handler: method, path, query params (strings), body, caller."""
+
+    def __init__(
+        self,
+        app: "ServerApp",
+        caller: Optional[Caller],
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        body: Any = UNPARSED,
+        raw_body: bytes = b"",
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        self.app = app
+        self._caller = caller
+        self.method = method
+        self.path = path
+        self.params = params
+        self.raw_body = raw_body
+        self.headers: Mapping[str, str] = headers or {}
+        self._body = body
+
+    @property
+    def caller(self) -> Caller:
+        if self._caller is None:  # only public endpoints run without one
+            raise ApiError(401, "Unauthorized.", 401)
+        return self._caller
+
+    @property
+    def principal(self) -> Principal:
+        return self.caller.principal
+
+    @property
+    def storage(self):
+        return self.app.storage
+
+    @property
+    def config(self):
+        return self.app.config
+
+    @property
+    def body(self) -> Any:
+        """The JSON body, decoded on first use (GETs never pay for it)."""
+        if self._body is UNPARSED:
+            self._body = parse_json(self.raw_body)
+        return self._body
+
+    def json_object(self) -> Dict[str, Any]:
+        """The body as a JSON object; an absent or ``null`` body counts as ``{}``."""
+        body = self.body
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise ApiError(107, NOT_OBJECT)
+        return body
+
+    def flag(self, name: str) -> bool:
+        return self.params.get(name, "") in _TRUE
+
+    def require_master(self) -> None:
+        if not self.principal.master:
+            raise ApiError(401, "Unauthorized.", 401)
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def public(handler: Handler) -> Handler:
+    """Mark a handler that answers without credentials (``/1.1/date``)."""
+    handler.lc_public = True  # type: ignore[attr-defined]
+    return handler

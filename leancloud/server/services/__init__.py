@@ -1,0 +1,1 @@
+"""The server's rules, in Python values: objects, field operations, batch, users."""
