@@ -7,6 +7,10 @@ from leancloud import client
 from leancloud._version import __version__
 from leancloud.client import init, use_master_key, use_production, use_region
 from leancloud.errors import LeanCloudError, LeanCloudWarning
+from leancloud.acl import ACL
+from leancloud.geo_point import GeoPoint
+from leancloud.object_ import Object
+from leancloud.relation import Relation
 from leancloud.query import FriendshipQuery, Query
 
 __all__ = [
@@ -18,6 +22,10 @@ __all__ = [
     "use_region",
     "LeanCloudError",
     "LeanCloudWarning",
+    "ACL",
+    "GeoPoint",
+    "Object",
+    "Relation",
     "Query",
     "FriendshipQuery",
 ]
