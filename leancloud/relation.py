@@ -57,6 +57,11 @@ class Relation:
         if self.parent is None or self.key is None:
             raise ValueError("this relation is not attached to an object; use obj.relation(key)")
         self.parent.set(self.key, op)
+        stored = self.parent.attributes.get(self.key)
+        if isinstance(stored, Relation) and stored is not self:
+            # The first change stored a new relation: keep the instance the app holds.
+            self.target_class_name = self.target_class_name or stored.target_class_name
+            self.parent.attributes[self.key] = self
         if op.target_class_name is not None:
             self.target_class_name = op.target_class_name
 
