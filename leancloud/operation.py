@@ -401,6 +401,8 @@ class Relation(BaseOp):
         return self._objects(self._removes)
 
     def _objects(self, ids: Dict[str, None]) -> List[Any]:
+        if not ids:
+            return []
         from leancloud.object_ import Object
 
         cls = Object.as_class(self._target_class_name)

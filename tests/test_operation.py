@@ -135,6 +135,8 @@ def test_relation_ops_merge_and_dump():
     assert operation.Relation(removes=[a]).dump() == {"__op": "RemoveRelation", "objects": [pointer("a")]}
     assert operation.Relation().dump() == {}
     assert [o.id for o in merged.added] == ["a", "c"]
+    assert [(type(o), o.id) for o in merged.removed] == [(Track, "b")]
+    assert operation.Relation().added == []
 
 
 def test_relation_op_refusals():
