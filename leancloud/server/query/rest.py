@@ -1,0 +1,92 @@
+"""REST query parameters (``GET /1.1/classes/<C>?where=...&order=...``) -> ``Query``."""
+from __future__ import annotations
+
+import json
+from typing import Any, List, Mapping, Optional, Tuple
+
+from leancloud.server.errors import ApiError
+from leancloud.server.names import check_class_name, check_field_name
+from leancloud.server.query.ast import Path, Query
+from leancloud.server.query.where import INVALID_QUERY, parse_order, parse_path, parse_where
+
+__all__ = ["parse_query", "DEFAULT_LIMIT", "MAX_LIMIT"]
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+_TRUE = ("1", "true", "True")
+
+
+def parse_query(class_name: str, params: Mapping[str, Any]) -> Query:
+    """Parse and validate a REST query once; raises ``ApiError`` with LeanCloud's codes.
+
+    ``limit`` outside 0..1000 falls back to the default 100, as LeanCloud documents;
+    ``limit=0`` asks for no rows (with ``count=1``: the count only).
+    """
+    check_class_name(class_name)
+    selected, excluded = _keys(params.get("keys"))
+    redirect = params.get("redirectClassNameForKey")
+    skip = _integer("skip", params.get("skip"), 0)
+    if skip < 0:
+        raise ApiError(INVALID_QUERY, f"Invalid skip: {skip}; it must not be negative.")
+    limit = _integer("limit", params.get("limit"), DEFAULT_LIMIT)
+    return Query(
+        class_name,
+        where=parse_where(class_name, _json(params.get("where"))),
+        order=parse_order(_text(params.get("order"))),
+        limit=limit if 0 <= limit <= MAX_LIMIT else DEFAULT_LIMIT,
+        skip=skip,
+        keys=selected,
+        exclude_keys=excluded,
+        include=tuple(parse_path(part) for part in _split(params.get("include"))),
+        count=_flag(params.get("count")),
+        return_acl=_flag(params.get("returnACL")),
+        redirect_class_name_for_key=check_field_name(redirect) if redirect else None,
+    )
+
+
+def _json(value: Any) -> Any:
+    """``where`` arrives as JSON text (or already decoded inside a batch item)."""
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ApiError(107, "Malformed json object. A json dictionary is expected.") from None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(INVALID_QUERY, f"Expected a comma-separated list, got {value!r}.")
+    return value
+
+
+def _split(value: Any) -> List[str]:
+    """``"a, b ,,c"`` -> ``["a", "b", "c"]`` (LeanCloud tolerates spaces after commas)."""
+    return [part.strip() for part in _text(value).split(",") if part.strip()]
+
+
+def _keys(value: Any) -> Tuple[Optional[Tuple[Path, ...]], Tuple[Path, ...]]:
+    """``keys=a,b.c,-d`` -> (selected paths or None for all, excluded paths)."""
+    parts = _split(value)
+    selected = tuple(parse_path(part) for part in parts if not part.startswith("-"))
+    excluded = tuple(parse_path(part[1:]) for part in parts if part.startswith("-"))
+    return selected or None, excluded
+
+
+def _integer(name: str, value: Any, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        raise ApiError(INVALID_QUERY, f"Invalid {name}: {value!r}.")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApiError(INVALID_QUERY, f"Invalid {name}: {value!r}.") from None
+
+
+def _flag(value: Any) -> bool:
+    return value is True or value in _TRUE

@@ -1,0 +1,5 @@
+"""The storage adapter: the only place with SQL. ``SQLiteStorage`` now, PostgreSQL next."""
+from leancloud.server.storage.base import ACL, Storage, StoredObject, WriteTx
+from leancloud.server.storage.sqlite import SQLiteStorage
+
+__all__ = ["ACL", "Storage", "StoredObject", "WriteTx", "SQLiteStorage"]

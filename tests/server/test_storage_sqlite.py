@@ -1,0 +1,358 @@
+"""SQLiteStorage against a real database file: operators, ACLs, output rules, transactions."""
+import threading
+
+import pytest
+
+from leancloud.server.errors import ApiError
+from leancloud.server.principal import ANONYMOUS, MASTER, Principal
+from leancloud.server.query import parse_query, parse_where
+from leancloud.server.storage import SQLiteStorage, StoredObject
+
+T0 = "2024-01-01T00:00:00.000Z"
+
+
+@pytest.fixture
+def storage(tmp_path):
+    db = SQLiteStorage(str(tmp_path / "data.sqlite"))
+    yield db
+    db.close()
+
+
+def put(storage, class_name, object_id, acl=None, created_at=T0, **data):
+    with storage.write() as tx:
+        tx.insert(StoredObject(class_name, object_id, created_at, created_at, data, acl))
+
+
+def date(iso):
+    return {"__type": "Date", "iso": iso}
+
+
+def pointer(class_name, object_id):
+    return {"__type": "Pointer", "className": class_name, "objectId": object_id}
+
+
+def find(storage, where=None, principal=MASTER, class_name="Item", **params):
+    if where is not None:
+        params["where"] = where
+    return storage.find(parse_query(class_name, {k: str(v) if not isinstance(v, (dict, list)) else v for k, v in params.items()}), principal)
+
+
+def ids(storage, where=None, principal=MASTER, class_name="Item", **params):
+    return sorted(obj["objectId"] for obj in find(storage, where, principal, class_name, **params))
+
+
+# --- equality and types ----------------------------------------------------------
+
+
+@pytest.fixture
+def typed(storage):
+    put(storage, "Item", "num", v=1)
+    put(storage, "Item", "float", v=1.5)
+    put(storage, "Item", "str", v="1")
+    put(storage, "Item", "true", v=True)
+    put(storage, "Item", "false", v=False)
+    put(storage, "Item", "null", v=None)
+    put(storage, "Item", "missing")
+    put(storage, "Item", "arr", v=[1, "a", True])
+    put(storage, "Item", "obj", v={"a": 1, "b": [2]})
+    return storage
+
+
+def test_equality_is_type_correct(typed):
+    assert ids(typed, {"v": 1}) == ["arr", "num"]
+    assert ids(typed, {"v": "1"}) == ["str"]
+    assert ids(typed, {"v": True}) == ["arr", "true"]
+    assert ids(typed, {"v": False}) == ["false"]
+    assert ids(typed, {"v": 1.5}) == ["float"]
+    assert ids(typed, {"v": "a"}) == ["arr"]
+
+
+def test_null_matches_null_and_missing_fields(typed):
+    assert ids(typed, {"v": None}) == ["missing", "null"]
+    assert ids(typed, {"v": {"$ne": None}}) == ["arr", "false", "float", "num", "obj", "str", "true"]
+
+
+def test_whole_object_and_array_equality_ignores_key_order(typed):
+    assert ids(typed, {"v": {"b": [2], "a": 1}}) == ["obj"]
+    assert ids(typed, {"v": [1, "a", True]}) == ["arr"]
+    assert ids(typed, {"v": [1, "a"]}) == []
+
+
+def test_ne_matches_missing_fields_and_arrays_without_the_value(typed):
+    assert ids(typed, {"v": {"$ne": 1}}) == ["false", "float", "missing", "null", "obj", "str", "true"]
+
+
+def test_ordering_operators_compare_only_same_types(typed):
+    assert ids(typed, {"v": {"$gte": 1}}) == ["arr", "float", "num"]
+    assert ids(typed, {"v": {"$lt": 1.5}}) == ["arr", "num"]
+    assert ids(typed, {"v": {"$gt": "0"}}) == ["arr", "str"]
+
+
+def test_exists(typed):
+    assert ids(typed, {"v": {"$exists": False}}) == ["missing"]
+    assert "null" in ids(typed, {"v": {"$exists": True}})
+    assert ids(typed, {"objectId": {"$exists": False}}) == []
+
+
+def test_in_nin_all_size(storage):
+    put(storage, "Item", "a", tags=["x", "y"], n=1)
+    put(storage, "Item", "b", tags=["y", "z"], n=2)
+    put(storage, "Item", "c", tags=[], n="1")
+    assert ids(storage, {"n": {"$in": [1, 2]}}) == ["a", "b"]
+    assert ids(storage, {"n": {"$in": ["1"]}}) == ["c"]
+    assert ids(storage, {"n": {"$nin": [1, "1"]}}) == ["b"]
+    assert ids(storage, {"tags": {"$in": ["x", "q"]}}) == ["a"]
+    assert ids(storage, {"tags": {"$nin": ["x"]}}) == ["b", "c"]
+    assert ids(storage, {"tags": {"$all": ["y", "z"]}}) == ["b"]
+    assert ids(storage, {"tags": {"$all": []}}) == []
+    assert ids(storage, {"tags": {"$size": 2}}) == ["a", "b"]
+    assert ids(storage, {"tags": {"$size": 0}}) == ["c"]
+    assert ids(storage, {"n": {"$in": []}}) == []
+    assert ids(storage, {"objectId": {"$in": ["a", "c", "zz"]}}) == ["a", "c"]
+
+
+def test_dotted_keys_reach_into_objects(storage):
+    put(storage, "Item", "a", address={"city": "Paris", "geo": {"zip": 75}})
+    put(storage, "Item", "b", address={"city": "Lyon", "geo": {"zip": 69}})
+    assert ids(storage, {"address.city": "Paris"}) == ["a"]
+    assert ids(storage, {"address.geo.zip": {"$lt": 70}}) == ["b"]
+    assert [o["objectId"] for o in find(storage, order="-address.geo.zip")] == ["a", "b"]
+
+
+def test_dates_compare_in_time_order_whatever_their_offset(storage):
+    put(storage, "Item", "early", at=date("2020-01-01T08:00:00+08:00"))  # = 00:00Z
+    put(storage, "Item", "late", at=date("2020-01-01T01:00:00.5Z"))
+    put(storage, "Item", "text", at="2020-01-01T00:30:00.000Z")
+    assert ids(storage, {"at": date("2020-01-01T00:00:00Z")}) == ["early"]
+    assert ids(storage, {"at": {"$gt": date("2020-01-01T00:30:00Z")}}) == ["late"]
+    assert ids(storage, {"at": {"$lte": date("2020-01-01T00:30:00Z")}}) == ["early"]
+    stored = find(storage, {"objectId": "late"})[0]["at"]
+    assert stored == date("2020-01-01T01:00:00.500Z")
+
+
+def test_created_at_and_object_id_queries_use_their_columns(storage):
+    put(storage, "Item", "a", created_at="2020-01-01T00:00:00.000Z")
+    put(storage, "Item", "b", created_at="2021-01-01T00:00:00.000Z")
+    assert ids(storage, {"createdAt": {"$gte": date("2020-06-01T00:00:00Z")}}) == ["b"]
+    assert ids(storage, {"updatedAt": {"$lt": date("2020-06-01T00:00:00Z")}}) == ["a"]
+    assert ids(storage, {"objectId": "a"}) == ["a"]
+    assert ids(storage, {"objectId": {"$ne": "a"}}) == ["b"]
+    assert ids(storage, {"objectId": 1}) == []
+    assert [o["objectId"] for o in find(storage, order="-createdAt")] == ["b", "a"]
+
+
+def test_pointer_equality_uses_class_and_id(storage):
+    put(storage, "Item", "a", owner=pointer("_User", "u1"))
+    put(storage, "Item", "b", owner=pointer("Other", "u1"))
+    put(storage, "Item", "c", owner=[pointer("_User", "u1"), pointer("_User", "u2")])
+    put(storage, "Item", "d", owner={"className": "_User", "objectId": "u1"})
+    assert ids(storage, {"owner": pointer("_User", "u1")}) == ["a", "c"]
+    assert ids(storage, {"owner": {"$in": [pointer("Other", "u1"), pointer("_User", "u2")]}}) == ["b", "c"]
+
+
+def test_regex_with_flags_and_pcre_literals(storage):
+    put(storage, "Item", "a", name="Hello.World")
+    put(storage, "Item", "b", name="helloXworld\nsecond")
+    put(storage, "Item", "c", name=["nope", "HELLO"])
+    put(storage, "Item", "d", name=42)
+    assert ids(storage, {"name": {"$regex": "^hello"}}) == ["b"]
+    assert ids(storage, {"name": {"$regex": "^hello", "$options": "i"}}) == ["a", "b", "c"]
+    assert ids(storage, {"name": {"$regex": r"\Qo.W\E"}}) == ["a"]
+    assert ids(storage, {"name": {"$regex": "^second$"}}) == []
+    assert ids(storage, {"name": {"$regex": "^second$", "$options": "m"}}) == ["b"]
+    assert ids(storage, {"name": {"$regex": "world.second", "$options": "s"}}) == ["b"]
+    assert ids(storage, {"name": {"$regex": "h e l l o # comment", "$options": "xi"}}) == ["a", "b", "c"]
+    assert ids(storage, {"name": {"$regex": "4"}}) == []
+    assert ids(storage, {"objectId": {"$regex": "^[ab]$"}}) == ["a", "b"]
+
+
+def test_or_and(storage):
+    put(storage, "Item", "a", n=1, s="x")
+    put(storage, "Item", "b", n=2, s="y")
+    put(storage, "Item", "c", n=3, s="x")
+    assert ids(storage, {"$or": [{"n": 1}, {"n": 3}]}) == ["a", "c"]
+    assert ids(storage, {"$and": [{"s": "x"}, {"n": {"$gt": 1}}]}) == ["c"]
+    assert ids(storage, [{"s": "x"}, {"$or": [{"n": 1}, {"n": 2}]}]) == ["a"]
+
+
+# --- order, limit, skip, count, keys ---------------------------------------------------
+
+
+def test_order_on_several_keys_limit_skip_and_count(storage):
+    for i, (group, n) in enumerate([("b", 1), ("a", 2), ("b", 3), ("a", 1), ("c", 5)]):
+        put(storage, "Item", f"o{i}", group=group, n=n)
+    ordered = [o["objectId"] for o in find(storage, order="group,-n")]
+    assert ordered == ["o1", "o3", "o2", "o0", "o4"]
+    assert [o["objectId"] for o in find(storage, order="group,-n", limit=2, skip=1)] == ["o3", "o2"]
+    query = parse_query("Item", {"where": '{"n": {"$lt": 5}}', "limit": "1"})
+    assert storage.count(query, MASTER) == 4
+    assert find(storage, limit=0) == []
+
+
+def test_keys_projection_and_exclusion(storage):
+    put(storage, "Item", "a", title="t", body="b", meta={"x": 1, "y": 2})
+    obj = find(storage, keys="title,meta.x")[0]
+    assert obj == {"objectId": "a", "createdAt": T0, "updatedAt": T0, "title": "t", "meta": {"x": 1}}
+    obj = find(storage, keys="-body,-meta.y")[0]
+    assert obj["meta"] == {"x": 1} and "body" not in obj and obj["title"] == "t"
+    assert find(storage, keys="meta,meta.x")[0]["meta"] == {"x": 1, "y": 2}
+
+
+# --- ACL ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def guarded(storage):
+    put(storage, "Item", "open")
+    put(storage, "Item", "public", acl={"*": {"read": True}})
+    put(storage, "Item", "mine", acl={"u1": {"read": True, "write": True}})
+    put(storage, "Item", "writeonly", acl={"u1": {"write": True}})
+    put(storage, "Item", "admins", acl={"role:Admin": {"read": True}})
+    put(storage, "Item", "nobody", acl={})
+    return storage
+
+
+def test_acl_filters_rows_for_every_principal(guarded):
+    everyone = ["open", "public"]
+    assert ids(guarded, principal=ANONYMOUS) == everyone
+    assert ids(guarded, principal=Principal(user_id="u1")) == sorted(everyone + ["mine"])
+    assert ids(guarded, principal=Principal(user_id="u2", roles=frozenset({"Admin"}))) == sorted(everyone + ["admins"])
+    assert len(ids(guarded, principal=MASTER)) == 6
+    assert guarded.count(parse_query("Item", {}), ANONYMOUS) == 2
+    assert guarded.count(parse_query("Item", {}), Principal(user_id="u1")) == 3
+    # limit applies after the ACL filter, not before
+    assert len(find(guarded, principal=ANONYMOUS, limit=2, order="-objectId")) == 2
+
+
+def test_acl_changes_on_update_are_applied(guarded):
+    with guarded.write() as tx:
+        obj = tx.get("Item", "mine")
+        obj.acl = {"u2": {"read": True}}
+        tx.update(obj)
+    assert "mine" not in ids(guarded, principal=Principal(user_id="u1"))
+    assert "mine" in ids(guarded, principal=Principal(user_id="u2"))
+
+
+def test_return_acl(guarded):
+    obj = find(guarded, {"objectId": "mine"}, returnACL="true")[0]
+    assert obj["ACL"] == {"u1": {"read": True, "write": True}}
+    assert "ACL" not in find(guarded, {"objectId": "mine"})[0]
+
+
+# --- transactions and schema ---------------------------------------------------------------
+
+
+def test_get_update_delete(storage):
+    put(storage, "Item", "a", n=1, acl={"u": {"read": True}})
+    with storage.write() as tx:
+        obj = tx.get("Item", "a")
+        assert (obj.data, obj.acl, obj.created_at) == ({"n": 1}, {"u": {"read": True}}, T0)
+        obj.data["n"] = 2
+        obj.updated_at = "2024-02-02T00:00:00.000Z"
+        tx.update(obj)
+        assert tx.find(parse_query("Item", {}), MASTER)[0]["n"] == 2  # reads see the transaction
+        assert tx.count(parse_query("Item", {}), MASTER) == 1
+    assert find(storage)[0]["updatedAt"] == "2024-02-02T00:00:00.000Z"
+    with storage.write() as tx:
+        tx.delete("Item", "a")
+        assert tx.get("Item", "a") is None
+        with pytest.raises(ApiError) as info:
+            tx.update(obj)
+        assert info.value.code == 101
+    assert find(storage) == []
+
+
+def test_duplicate_object_id_is_refused(storage):
+    put(storage, "Item", "a")
+    with pytest.raises(ApiError) as info:
+        put(storage, "Item", "a")
+    assert info.value.code == 137
+
+
+def test_transaction_rolls_back_on_exception(storage):
+    put(storage, "Item", "a", n=1)
+    with pytest.raises(RuntimeError):
+        with storage.write() as tx:
+            tx.insert(StoredObject("Item", "b", T0, T0, {}, None))
+            tx.ensure_fields("Fresh", {"x": {"type": "String"}})
+            tx.delete("Item", "a")
+            raise RuntimeError("boom")
+    assert ids(storage) == ["a"]
+    assert not storage.class_exists("Fresh")
+
+
+def test_writes_do_not_nest(storage):
+    with storage.write():
+        with pytest.raises(RuntimeError):
+            with storage.write():
+                pass
+
+
+def test_conditional_write_match(storage):
+    put(storage, "Item", "a", n=5)
+    with storage.write() as tx:
+        assert tx.matches("Item", "a", parse_where("Item", {"n": {"$gt": 3}}))
+        assert not tx.matches("Item", "a", parse_where("Item", {"n": {"$gt": 5}}))
+        assert not tx.matches("Item", "zz", None)
+        assert tx.matches("Item", "a", None)
+
+
+def test_concurrent_increments_lose_nothing(storage):
+    put(storage, "Item", "counter", n=0)
+
+    def work():
+        for _ in range(20):
+            with storage.write() as tx:
+                obj = tx.get("Item", "counter")
+                obj.data["n"] += 1
+                tx.update(obj)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert find(storage)[0]["n"] == 160
+
+
+def test_schema_types_and_conflicts(storage):
+    with storage.write() as tx:
+        tx.ensure_fields("Item", {"n": {"type": "Number"}, "x": {"type": "Null"}, "p": {"type": "Pointer", "className": "_User"}})
+        tx.ensure_fields("Item", {"n": {"type": "Number"}, "x": {"type": "String"}})
+    schema = storage.schema("Item")["Item"]
+    assert schema["n"] == {"type": "Number"} and schema["x"] == {"type": "String"}
+    assert schema["p"] == {"type": "Pointer", "className": "_User"}
+    assert schema["objectId"] == {"type": "String"} and schema["createdAt"] == {"type": "Date"}
+    for bad in ({"n": {"type": "String"}}, {"p": {"type": "Pointer", "className": "Other"}}, {"createdAt": {"type": "Number"}}):
+        with pytest.raises(ApiError) as info:
+            with storage.write() as tx:
+                tx.ensure_fields("Item", bad)
+        assert info.value.code == 111
+    with pytest.raises(ApiError) as info:
+        with storage.write() as tx:
+            tx.ensure_fields("Item", {"n": {"type": "String"}})
+    assert info.value.message == "Invalid value type for field 'n' expected Number but got String."
+    with pytest.raises(ApiError) as info:
+        with storage.write() as tx:
+            tx.ensure_fields("_User", {"username": {"type": "Number"}})
+    assert info.value.code == 111
+
+
+def test_schema_lists_builtin_classes_and_new_classes(storage):
+    assert storage.class_exists("_User") and not storage.class_exists("Item")
+    put(storage, "Item", "a")
+    assert storage.class_exists("Item")
+    schema = storage.schema()
+    assert schema["_Role"]["users"] == {"type": "Relation", "className": "_User"}
+    assert set(schema["Item"]) == {"objectId", "createdAt", "updatedAt", "ACL"}
+    assert storage.schema("Missing") == {}
+
+
+def test_injection_in_field_names_is_rejected_and_values_are_bound(storage):
+    put(storage, "Item", "a", name="x")
+    with pytest.raises(ApiError) as info:
+        find(storage, {"name') OR 1=1 --": "x"})
+    assert info.value.code == 105
+    assert ids(storage, {"name": "x' OR '1'='1"}) == []
+    assert ids(storage, {"name": {"$in": ["x') OR 1=1 --"]}}) == []
+    assert ids(storage, {"name": "x"}) == ["a"]
