@@ -467,7 +467,8 @@ class Object(metaclass=ObjectMeta):
         if not objs:
             return
         _check_objects(objs)
-        children = [o for o in _unsaved_children(list(objs), exclude=None) if not _contains(objs, o)]
+        given = {id(o) for o in objs}
+        children = [o for o in _unsaved_children(list(objs), exclude=None) if id(o) not in given]
         _save_in_order(children + list(objs))
 
     @classmethod
@@ -489,10 +490,6 @@ class Object(metaclass=ObjectMeta):
 
 
 # -- saving graphs of objects ------------------------------------------------------
-
-
-def _contains(objs: Sequence[Any], obj: Any) -> bool:
-    return any(o is obj for o in objs)
 
 
 def _check_objects(objs: Sequence[Any]) -> None:
@@ -524,25 +521,25 @@ def _unsaved_references(obj: Object) -> List[Object]:
 
 
 def _unsaved_children(roots: Any, exclude: Optional[Object]) -> List[Object]:
-    """Dirty objects reachable from ``roots``, children first; savable files get saved."""
+    """Dirty objects reachable from ``roots``, children before parents; savable files
+    met on the way are saved. Iterative, so long chains of objects cannot overflow."""
     found: List[Object] = []
-    seen = set()
-    if exclude is not None:
-        seen.add(id(exclude))
-
-    def visit(value: Any) -> None:
-        for ref in _direct_refs(value):
-            if id(ref) in seen:
-                continue
-            seen.add(id(ref))
-            if isinstance(ref, Object):
-                visit(ref._attributes)
-                if ref.is_dirty():
-                    found.append(ref)
-            else:
-                ref._lc_save_before_parent()
-
-    visit(roots)
+    seen = {id(exclude)} if exclude is not None else set()
+    stack: List[Tuple[Any, bool]] = [(ref, False) for ref in reversed(list(_direct_refs(roots)))]
+    while stack:
+        ref, children_done = stack.pop()
+        if children_done:
+            if ref.is_dirty():
+                found.append(ref)
+            continue
+        if id(ref) in seen:
+            continue
+        seen.add(id(ref))
+        if not isinstance(ref, Object):
+            ref._lc_save_before_parent()
+            continue
+        stack.append((ref, True))
+        stack.extend((child, False) for child in reversed(list(_direct_refs(ref._attributes))))
     return found
 
 
@@ -570,7 +567,8 @@ def _save_in_order(objs: List[Object]) -> None:
             else:
                 obj._update_data(result.get("success") or {})
         _raise_errors(failures)
-        pending = [o for o in pending if not _contains(ready, o)]
+        done = {id(o) for o in ready}
+        pending = [o for o in pending if id(o) not in done]
 
 
 def _send_batch(requests: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -641,3 +641,13 @@ def test_a_malformed_batch_answer_raises(api):
 
 def test_batch_size_is_the_advised_limit():
     assert object_.BATCH_SIZE == 100
+
+
+def test_long_chains_of_unsaved_objects_do_not_overflow():
+    depth = 5000  # far deeper than the interpreter's recursion limit
+    head = node = ObjBand(n=0)
+    for i in range(1, depth):
+        node.set("next", ObjBand(n=i))
+        node = node.get("next")
+    found = object_._unsaved_children(ObjAlbum(band=head).attributes, exclude=None)
+    assert [band.get("n") for band in found] == list(range(depth - 1, -1, -1))
