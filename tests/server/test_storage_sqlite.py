@@ -356,3 +356,231 @@ def test_injection_in_field_names_is_rejected_and_values_are_bound(storage):
     assert ids(storage, {"name": "x' OR '1'='1"}) == []
     assert ids(storage, {"name": {"$in": ["x') OR 1=1 --"]}}) == []
     assert ids(storage, {"name": "x"}) == ["a"]
+
+
+# --- subqueries ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def blog(storage):
+    put(storage, "Author", "al", name="Al", rank=1)
+    put(storage, "Author", "bo", name="Bo", rank=2)
+    put(storage, "Author", "cy", name="Cy", rank=3, acl={"u1": {"read": True}})
+    put(storage, "Post", "p1", author=pointer("Author", "al"), city="Paris")
+    put(storage, "Post", "p2", author=pointer("Author", "bo"), city="Lyon")
+    put(storage, "Post", "p3", author=pointer("Author", "cy"), city="Nice")
+    put(storage, "Post", "p4", author=[pointer("Author", "bo")], city="Nice")
+    put(storage, "Team", "t1", home="Paris", wins=5)
+    put(storage, "Team", "t2", home="Nice", wins=1)
+    return storage
+
+
+def test_in_query_and_not_in_query(blog):
+    sub = {"className": "Author", "where": {"rank": {"$gte": 2}}}
+    assert ids(blog, {"author": {"$inQuery": sub}}, class_name="Post") == ["p2", "p3", "p4"]
+    assert ids(blog, {"author": {"$notInQuery": sub}}, class_name="Post") == ["p1"]
+    limited = {**sub, "order": "rank", "limit": 1}
+    assert ids(blog, {"author": {"$inQuery": limited}}, class_name="Post") == ["p2", "p4"]
+    other_class = {"className": "Team", "where": {}}
+    assert ids(blog, {"author": {"$inQuery": other_class}}, class_name="Post") == []
+
+
+def test_subqueries_obey_the_read_acl(blog):
+    sub = {"className": "Author", "where": {"rank": 3}}
+    assert ids(blog, {"author": {"$inQuery": sub}}, ANONYMOUS, class_name="Post") == []
+    assert ids(blog, {"author": {"$inQuery": sub}}, Principal(user_id="u1"), class_name="Post") == ["p3"]
+
+
+def test_select_and_dont_select(blog):
+    select = {"query": {"className": "Team", "where": {"wins": {"$gt": 2}}}, "key": "home"}
+    assert ids(blog, {"city": {"$select": select}}, class_name="Post") == ["p1"]
+    assert ids(blog, {"city": {"$dontSelect": select}}, class_name="Post") == ["p2", "p3", "p4"]
+    every_team = {"query": {"className": "Team"}, "key": "home"}
+    assert ids(blog, {"city": {"$select": every_team}}, class_name="Post") == ["p1", "p3", "p4"]
+
+
+# --- include, files, output rules ---------------------------------------------------------
+
+
+def test_include_nested_paths_and_arrays(blog):
+    put(blog, "Comment", "c1", post=pointer("Post", "p1"), posts=[pointer("Post", "p2"), pointer("Post", "p4")])
+    obj = find(blog, class_name="Comment", include="post.author, posts")[0]
+    assert obj["post"]["__type"] == "Pointer" and obj["post"]["className"] == "Post"
+    assert obj["post"]["city"] == "Paris" and obj["post"]["createdAt"] == T0
+    assert obj["post"]["author"] == {**pointer("Author", "al"), "createdAt": T0, "updatedAt": T0, "name": "Al", "rank": 1}
+    assert [p["city"] for p in obj["posts"]] == ["Lyon", "Nice"]
+    assert obj["posts"][0]["author"] == pointer("Author", "bo")  # not asked for
+    keyed = find(blog, class_name="Comment", include="post", keys="post.city")[0]
+    assert keyed["post"] == {**pointer("Post", "p1"), "createdAt": T0, "updatedAt": T0, "city": "Paris"}
+
+
+def test_include_obeys_the_read_acl(blog):
+    assert find(blog, {"objectId": "p3"}, ANONYMOUS, "Post", include="author")[0]["author"] == pointer("Author", "cy")
+    assert find(blog, {"objectId": "p3"}, Principal(user_id="u1"), "Post", include="author")[0]["author"]["name"] == "Cy"
+
+
+def test_include_costs_one_statement_per_level(tmp_path):
+    statements = []
+    storage = SQLiteStorage(str(tmp_path / "traced.sqlite"), on_connect=lambda conn: conn.set_trace_callback(statements.append))
+
+    def selects(**params):
+        statements.clear()
+        find(storage, class_name="Post", **params)
+        return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+    for n in (2, 20):
+        for i in range(n):
+            put(storage, "Author", f"a{n}-{i}", boss=pointer("Author", f"a{n}-0"))
+            put(storage, "Post", f"p{n}-{i}", author=pointer("Author", f"a{n}-{i}"), likers=[pointer("Author", f"a{n}-1")])
+        assert len(selects(include="author")) == 2
+        assert len(selects(include="author.boss,likers")) == 3
+    storage.close()
+
+
+def test_files_come_back_expanded(storage):
+    put(storage, "_File", "f1", name="a.txt", url="http://files/a.txt", mime_type="text/plain", metaData={"size": 3})
+    put(storage, "Item", "a", file={"__type": "File", "id": "f1"}, files=[{"__type": "File", "objectId": "f1"}], gone={"__type": "File", "id": "nope"})
+    obj = find(storage)[0]
+    expanded = {"__type": "File", "objectId": "f1", "createdAt": T0, "updatedAt": T0, "name": "a.txt",
+                "url": "http://files/a.txt", "mime_type": "text/plain", "metaData": {"size": 3}}
+    assert obj["file"] == expanded and obj["files"] == [expanded]
+    assert obj["gone"] == {"__type": "File", "id": "nope"}
+    assert ids(storage, {"file": {"__type": "File", "id": "f1"}}) == ["a"]
+
+
+def test_relation_columns_show_their_placeholder(storage):
+    put(storage, "Item", "a", n=1)
+    with storage.write() as tx:
+        tx.ensure_fields("Item", {"likes": {"type": "Relation", "className": "_User"}})
+    assert find(storage)[0]["likes"] == {"__type": "Relation", "className": "_User"}
+
+
+def test_hidden_user_fields_never_leave_storage(storage):
+    put(storage, "_User", "u1", username="al", password="hash", salt="s", sessionToken="t", authData={"x": {"uid": "1"}})
+    put(storage, "Item", "a", owner=pointer("_User", "u1"))
+    for principal in (MASTER, Principal(user_id="u1"), Principal(user_id="u2")):
+        user = find(storage, principal=principal, class_name="_User")[0]
+        assert not {"password", "salt", "sessionToken"} & set(user)
+        assert ("authData" in user) == (principal.master or principal.user_id == "u1")
+        included = find(storage, principal=principal, include="owner")[0]["owner"]
+        assert included["username"] == "al" and "password" not in included
+    with storage.write() as tx:
+        assert tx.get("_User", "u1").data["password"] == "hash"
+
+
+def test_user_lookups_by_login_fields(storage):
+    put(storage, "_User", "u1", username="al", email="al@x.org", mobilePhoneNumber="+8613800000000")
+    put(storage, "_User", "u2", username="bo")
+    assert ids(storage, {"username": "al"}, class_name="_User") == ["u1"]
+    assert ids(storage, {"email": "al@x.org"}, class_name="_User") == ["u1"]
+    assert ids(storage, {"mobilePhoneNumber": "+8613800000000"}, class_name="_User") == ["u1"]
+
+
+# --- relations, roles, sessions --------------------------------------------------------------
+
+
+def test_related_to_and_reverse_relation_queries(storage):
+    for name in ("a", "b", "c"):
+        put(storage, "Item", name)
+    put(storage, "Post", "p1")
+    put(storage, "Post", "p2")
+    with storage.write() as tx:
+        tx.ensure_fields("Post", {"likes": {"type": "Relation", "className": "Item"}})
+        tx.relation_add("Post", "likes", "p1", "Item", ["a", "b"])
+        tx.relation_add("Post", "likes", "p2", "Item", ["b"])
+    related = {"$relatedTo": {"object": pointer("Post", "p1"), "key": "likes"}}
+    assert ids(storage, related) == ["a", "b"]
+    assert ids(storage, {"likes": pointer("Item", "b")}, class_name="Post") == ["p1", "p2"]
+    with storage.write() as tx:
+        tx.relation_remove("Post", "likes", "p1", ["a"])
+        tx.delete("Post", "p2")
+    assert ids(storage, related) == ["b"]
+    assert ids(storage, {"likes": pointer("Item", "b")}, class_name="Post") == ["p1"]
+
+
+def test_role_names_follow_inheritance(storage):
+    for role in ("Admin", "Moderator", "Member", "Other"):
+        put(storage, "_Role", role.lower(), name=role)
+    with storage.write() as tx:
+        tx.relation_add("_Role", "users", "admin", "_User", ["u1"])
+        tx.relation_add("_Role", "roles", "moderator", "_Role", ["admin"])  # admins are moderators
+        tx.relation_add("_Role", "roles", "member", "_Role", ["moderator"])  # moderators are members
+        tx.relation_add("_Role", "roles", "admin", "_Role", ["member"])  # a cycle must not loop
+        tx.relation_add("_Role", "users", "other", "_User", ["u2"])
+    assert storage.role_names("u1") == frozenset({"Admin", "Moderator", "Member"})
+    assert storage.role_names("u2") == frozenset({"Other"})
+    assert storage.role_names("nobody") == frozenset()
+
+
+def test_sessions_one_token_per_user(storage):
+    with storage.write() as tx:
+        tx.set_session("u1", "t1")
+    assert storage.session_user("t1") == "u1"
+    with storage.write() as tx:
+        tx.set_session("u1", "t2")
+    assert storage.session_user("t1") is None and storage.session_user("t2") == "u1"
+    put(storage, "_User", "u1", username="al")
+    with storage.write() as tx:
+        tx.delete("_User", "u1")
+    assert storage.session_user("t2") is None
+
+
+# --- geo ----------------------------------------------------------------------------------------
+
+
+def geo(lat, lng):
+    return {"__type": "GeoPoint", "latitude": lat, "longitude": lng}
+
+
+@pytest.fixture
+def places(storage):
+    put(storage, "Item", "beijing", loc=geo(39.9, 116.4))
+    put(storage, "Item", "tianjin", loc=geo(39.1, 117.2))  # ~110 km from Beijing
+    put(storage, "Item", "shanghai", loc=geo(31.2, 121.5))  # ~1070 km
+    put(storage, "Item", "sydney", loc=geo(-33.9, 151.2))
+    put(storage, "Item", "nowhere", loc="39.9,116.4")
+    return storage
+
+
+def test_near_sphere_sorts_by_distance_and_filters_by_radius(places):
+    here = geo(39.9, 116.4)
+    nearest = [o["objectId"] for o in find(places, {"loc": {"$nearSphere": here}})]
+    assert nearest == ["beijing", "tianjin", "shanghai", "sydney"]
+    within = {"loc": {"$nearSphere": here, "$maxDistanceInKilometers": 500}}
+    assert [o["objectId"] for o in find(places, within)] == ["beijing", "tianjin"]
+    ring = {"loc": {"$nearSphere": here, "$minDistanceInKilometers": 50, "$maxDistanceInMiles": 1000}}
+    assert [o["objectId"] for o in find(places, ring)] == ["tianjin", "shanghai"]
+    radians = {"loc": {"$nearSphere": here, "$maxDistance": 200 / 6371.0}}
+    assert [o["objectId"] for o in find(places, radians)] == ["beijing", "tianjin"]
+    ordered = [o["objectId"] for o in find(places, {"loc": {"$nearSphere": here}}, order="-objectId")]
+    assert ordered == ["tianjin", "sydney", "shanghai", "beijing"]
+
+
+def test_within_box(places):
+    assert ids(places, {"loc": {"$within": {"$box": [geo(30, 110), geo(40, 120)]}}}) == ["beijing", "tianjin"]
+    assert ids(places, {"loc": {"$within": {"$box": [[-40, 150], [-30, 152]]}}}) == ["sydney"]
+    assert ids(places, {"loc": {"$within": {"$box": [[-40, 150], [40, -170]]}}}) == ["sydney"]  # across 180°
+
+
+# --- scan ------------------------------------------------------------------------------------------
+
+
+def test_scan_pages_with_a_cursor_and_obeys_where_keys_and_acl(storage):
+    for i in range(7):
+        put(storage, "Item", f"o{i}", n=i, parity=i % 2, acl=None if i != 3 else {"u1": {"read": True}})
+    seen, cursor, pages = [], None, 0
+    while True:
+        rows, cursor = storage.scan("Item", parse_where("Item", {"parity": 1}), [("n",)], 2, "objectId", cursor, MASTER)
+        seen += rows
+        pages += 1
+        if cursor is None:
+            break
+    assert [r["objectId"] for r in seen] == ["o1", "o3", "o5"] and pages == 2
+    assert set(seen[0]) == {"objectId", "createdAt", "updatedAt", "n"}
+    rows, cursor = storage.scan("Item", None, None, 10, "-n", None, ANONYMOUS)
+    assert [r["n"] for r in rows] == [6, 5, 4, 2, 1, 0] and cursor is None
+    rows, cursor = storage.scan("Item", None, None, 3, "-n", None, MASTER)
+    rows, cursor = storage.scan("Item", None, None, 3, "-n", cursor, MASTER)
+    assert [r["n"] for r in rows] == [3, 2, 1]
+    with pytest.raises(ApiError):
+        storage.scan("Item", None, None, 3, "n", "%%%not-a-cursor", MASTER)
