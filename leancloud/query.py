@@ -18,6 +18,7 @@ Deliberate differences from the official SDK (same wire request otherwise):
   (the official SDK raises ``TypeError`` or corrupts the value).
 * ``FriendshipQuery.scan`` yields users, like its ``find``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -58,7 +59,9 @@ def _resolve_class(query_class: QueryClass) -> Type[Object]:
         return base.as_class("_File" if query_class == "File" else query_class)
     if isinstance(query_class, type) and issubclass(query_class, base):
         return query_class
-    raise ValueError(f"Query takes a class name or a leancloud.Object subclass, not {query_class!r}")
+    raise ValueError(
+        f"Query takes a class name or a leancloud.Object subclass, not {query_class!r}"
+    )
 
 
 def _check_key(key: Any) -> str:
@@ -124,7 +127,9 @@ class CQLResult:
 
     __slots__ = ("results", "count", "class_name")
 
-    def __init__(self, results: List[Object], count: Optional[int], class_name: Optional[str]) -> None:
+    def __init__(
+        self, results: List[Object], count: Optional[int], class_name: Optional[str]
+    ) -> None:
         self.results = results
         self.count = count
         self.class_name = class_name
@@ -273,10 +278,14 @@ class Query:
 
     def matches_key_in_query(self, key: str, query_key: str, query: Query) -> Query:
         """The field equals the ``query_key`` field of some object that ``query`` finds."""
-        return self._add_condition(key, "$select", {"key": _check_key(query_key), "query": self._subquery(query)})
+        return self._add_condition(
+            key, "$select", {"key": _check_key(query_key), "query": self._subquery(query)}
+        )
 
     def does_not_match_key_in_query(self, key: str, query_key: str, query: Query) -> Query:
-        return self._add_condition(key, "$dontSelect", {"key": _check_key(query_key), "query": self._subquery(query)})
+        return self._add_condition(
+            key, "$dontSelect", {"key": _check_key(query_key), "query": self._subquery(query)}
+        )
 
     # -- geo -------------------------------------------------------------------------
 
@@ -286,20 +295,28 @@ class Query:
             raise ValueError("near query does not accept None")
         return self._add_condition(key, "$nearSphere", point)
 
-    def within_radians(self, key: str, point: Any, max_distance: float, min_distance: Optional[float] = None) -> Query:
+    def within_radians(
+        self, key: str, point: Any, max_distance: float, min_distance: Optional[float] = None
+    ) -> Query:
         self.near(key, point)
         self._add_condition(key, "$maxDistance", _check_number("max_distance", max_distance))
         if min_distance is not None:
             self._add_condition(key, "$minDistance", _check_number("min_distance", min_distance))
         return self
 
-    def within_kilometers(self, key: str, point: Any, max_distance: float, min_distance: Optional[float] = None) -> Query:
+    def within_kilometers(
+        self, key: str, point: Any, max_distance: float, min_distance: Optional[float] = None
+    ) -> Query:
         return self._within_scaled(key, point, max_distance, min_distance, EARTH_RADIUS_KM)
 
-    def within_miles(self, key: str, point: Any, max_distance: float, min_distance: Optional[float] = None) -> Query:
+    def within_miles(
+        self, key: str, point: Any, max_distance: float, min_distance: Optional[float] = None
+    ) -> Query:
         return self._within_scaled(key, point, max_distance, min_distance, EARTH_RADIUS_MILES)
 
-    def _within_scaled(self, key: str, point: Any, max_d: float, min_d: Optional[float], radius: float) -> Query:
+    def _within_scaled(
+        self, key: str, point: Any, max_d: float, min_d: Optional[float], radius: float
+    ) -> Query:
         # The wire carries radians ($maxDistance), as the official SDK sends it.
         max_radians = _check_number("max_distance", max_d) / radius
         min_radians = None if min_d is None else _check_number("min_distance", min_d) / radius
@@ -425,7 +442,9 @@ class Query:
             raise LeanCloudError(BAD_RESPONSE, "expected a 'count' in the response")
         return count
 
-    def scan(self, batch_size: Optional[int] = None, scan_key: Optional[str] = None) -> Iterator[Object]:
+    def scan(
+        self, batch_size: Optional[int] = None, scan_key: Optional[str] = None
+    ) -> Iterator[Object]:
         """Every matching object, fetched in batches through ``/scan`` (needs the master key).
 
         Arguments are checked now; requests are sent as the iterator is consumed.
@@ -489,7 +508,9 @@ class FriendshipQuery(Query):
     def _make_object(self, data: Dict[str, Any]) -> Object:
         user_data = data.get(self._friendship_field)
         if not isinstance(user_data, dict):
-            raise LeanCloudError(BAD_RESPONSE, f"a {self._class_name} row without '{self._friendship_field}'")
+            raise LeanCloudError(
+                BAD_RESPONSE, f"a {self._class_name} row without '{self._friendship_field}'"
+            )
         user_data = {k: v for k, v in user_data.items() if k not in ("__type", "className")}
         user = _object_base().as_class("_User")()
         user._update_data(user_data)
