@@ -91,6 +91,18 @@ def test_a_later_class_statement_takes_over_the_name():
     assert decoded.shout() == "defined"
 
 
+def test_defining_user_later_takes_over_system_pointers(monkeypatch):
+    monkeypatch.setattr(object_, "_classes", dict(object_._classes))  # keep the real registry clean
+    placeholder = Object.as_class("_User")
+
+    class User(Object):
+        pass
+
+    assert User._class_name == "_User" and User is not placeholder
+    assert Object.as_class("_User") is User and Object.extend("User") is User
+    assert type(leancloud.codec.decode(pointer("_User", "u1"))) is User
+
+
 def test_as_class_works_as_the_official_decorator():
     @Object.as_class("ObjStudent")
     class ObjPhysicist(Object):
