@@ -609,3 +609,72 @@ def test_friendship_query_row_without_user_is_a_bad_response(api):
 def test_friendship_query_takes_only_follower_or_followee(bad):
     with pytest.raises(TypeError):
         FriendshipQuery(bad)
+
+
+# -- against the real server -------------------------------------------------------------
+
+
+@pytest.fixture
+def scores(leancloud_clean_server):
+    """Ten saved GameScores (score 0..9, name s0..s9), each pointing to a Player."""
+    player_class = Object.as_class("Player")
+    players = [player_class(name=name) for name in ("ann", "bob")]
+    for player in players:
+        player.save()
+    saved = []
+    for i in range(10):
+        score = Object.as_class("GameScore")(score=i, name=f"s{i}", player=players[i % 2])
+        score.save()
+        saved.append(score)
+    return saved
+
+
+def scores_of(objects) -> list:
+    return [o.get("score") for o in objects]
+
+
+def test_live_find_count_first(scores):
+    query = score_query().greater_than_or_equal_to("score", 3).less_than("score", 8)
+    assert scores_of(query.descending("score").limit(3).skip(1).find()) == [6, 5, 4]
+    assert score_query().greater_than_or_equal_to("score", 3).less_than("score", 8).count() == 5
+    assert score_query().ascending("score").first().get("score") == 0
+    with pytest.raises(LeanCloudError) as info:
+        score_query().greater_than("score", 100).first()
+    assert info.value.code == 101
+
+
+def test_live_string_and_list_conditions(scores):
+    assert scores_of(score_query().startswith("name", "s1").find()) == [1]
+    assert scores_of(score_query().contained_in("score", [2, 4, 99]).ascending("score").find()) == [
+        2,
+        4,
+    ]
+    assert score_query().not_contained_in("score", [0, 1]).count() == 8
+    assert score_query().matched("name", re.compile("^S[0-2]$", re.IGNORECASE)).count() == 3
+
+
+def test_live_or_and_subqueries(scores):
+    low, high = score_query().less_than("score", 2), score_query().greater_than("score", 8)
+    assert scores_of(Query.or_(low, high).ascending("score").find()) == [0, 1, 9]
+    ann = Query("Player").equal_to("name", "ann")
+    assert scores_of(score_query().matches_query("player", ann).ascending("score").find()) == [
+        0,
+        2,
+        4,
+        6,
+        8,
+    ]
+    assert score_query().does_not_match_query("player", ann).count() == 5
+
+
+def test_live_get_select_include(scores):
+    found = score_query().select("score").include("player").get(scores[3].id)
+    assert (found.id, found.get("score"), found.get("name")) == (scores[3].id, 3, None)
+    assert found.get("player").get("name") == "bob"
+    missing = score_query().get("0123456789abcdef01234567")
+    assert missing.get("score") is None
+
+
+def test_live_scan_pages_through_everything(scores):
+    found = list(score_query().greater_than("score", 1).scan(batch_size=3))
+    assert sorted(scores_of(found)) == list(range(2, 10))
