@@ -5,7 +5,7 @@ import pytest
 
 from leancloud.server.errors import ApiError
 from leancloud.server.principal import ANONYMOUS, MASTER, Principal
-from leancloud.server.query import parse_query, parse_where
+from leancloud.server.query import parse_query, parse_where, resolve_redirect
 from leancloud.server.storage import SQLiteStorage, StoredObject
 
 T0 = "2024-01-01T00:00:00.000Z"
@@ -584,3 +584,21 @@ def test_scan_pages_with_a_cursor_and_obeys_where_keys_and_acl(storage):
     assert [r["n"] for r in rows] == [3, 2, 1]
     with pytest.raises(ApiError):
         storage.scan("Item", None, None, 3, "n", "%%%not-a-cursor", MASTER)
+
+
+def test_redirect_class_name_for_key_queries_the_relation_target(storage):
+    put(storage, "Item", "a")
+    put(storage, "Post", "p1")
+    with storage.write() as tx:
+        tx.ensure_fields("Post", {"likes": {"type": "Relation", "className": "Item"}})
+        tx.relation_add("Post", "likes", "p1", "Item", ["a"])
+    where = {"$relatedTo": {"object": pointer("Post", "p1"), "key": "likes"}}
+    query = parse_query("Post", {"where": where, "redirectClassNameForKey": "likes"})
+    assert [o["objectId"] for o in storage.find(query, MASTER)] == ["a"]
+    assert storage.count(query, MASTER) == 1
+    assert resolve_redirect(query, lambda c, f: storage.schema(c)[c].get(f)).class_name == "Item"
+
+
+def test_builtin_fields_in_data_are_not_stored_twice(storage):
+    put(storage, "Item", "a", objectId="forged", createdAt="x", ACL={"*": {}}, n=1)
+    assert find(storage) == [{"objectId": "a", "createdAt": T0, "updatedAt": T0, "n": 1}]

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any, List, Mapping, Optional, Tuple
+from dataclasses import replace
+from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from leancloud.server.errors import ApiError
 from leancloud.server.names import check_class_name, check_field_name
-from leancloud.server.query.ast import Path, Query
+from leancloud.server.query.ast import And, Node, Path, Query, RelatedTo
 from leancloud.server.query.where import INVALID_QUERY, parse_order, parse_path, parse_where
 
-__all__ = ["parse_query", "DEFAULT_LIMIT", "MAX_LIMIT"]
+__all__ = ["parse_query", "resolve_redirect", "DEFAULT_LIMIT", "MAX_LIMIT"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -90,3 +91,28 @@ def _integer(name: str, value: Any, default: int) -> int:
 
 def _flag(value: Any) -> bool:
     return value is True or value in _TRUE
+
+
+def resolve_redirect(query: Query, field_type: Callable[[str, str], Optional[dict]]) -> Query:
+    """Honour ``redirectClassNameForKey``: a ``$relatedTo`` query sent to the *owner's* class
+    (the client did not know the relation's target) becomes a query on the target class.
+
+    ``field_type(class, field)`` is the schema lookup; the returned query's ``class_name``
+    is what the response's top-level ``className`` should say.
+    """
+    key = query.redirect_class_name_for_key
+    related = _related_to(query.where) if key else None
+    if related is None or related.key != key:
+        return query
+    spec = field_type(related.owner_class, key)
+    if not spec or spec.get("type") != "Relation":
+        return query
+    return replace(query, class_name=spec["className"], redirect_class_name_for_key=None)
+
+
+def _related_to(node: Optional[Node]) -> Optional[RelatedTo]:
+    if isinstance(node, RelatedTo):
+        return node
+    if isinstance(node, And):
+        return next((child for child in node.children if isinstance(child, RelatedTo)), None)
+    return None

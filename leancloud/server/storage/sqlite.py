@@ -42,7 +42,8 @@ from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Seq
 from leancloud.server.errors import ApiError
 from leancloud.server.names import check_class_name, check_field_name
 from leancloud.server.principal import Principal
-from leancloud.server.query.ast import Node, Path, Query
+from leancloud.server.query.ast import BUILTIN_COLUMNS, Node, Path, Query
+from leancloud.server.query.rest import resolve_redirect
 from leancloud.server.query.where import normalize_iso, parse_path
 from leancloud.server.storage.base import ACL, Storage, StoredObject, WriteTx
 from leancloud.server.storage.output import Ref, clean, expand_files, include, project
@@ -82,6 +83,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id);
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 _MAX_IDLE_CONNECTIONS = 16
 _OPEN_ACL = {"*": {"read": True, "write": True}}
+_RESERVED = BUILTIN_COLUMNS | {"ACL"}
 BUILTIN_FIELDS: Dict[str, dict] = {
     "objectId": {"type": "String"},
     "createdAt": {"type": "Date"},
@@ -129,6 +131,11 @@ Schema = Dict[str, Dict[str, dict]]  # class -> field -> {"type", "className"?},
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _data_json(data: Dict[str, Any]) -> str:
+    """The ``data`` column: fields only (builtins live in columns), Dates normalised."""
+    return _dumps({key: _normalized(value) for key, value in data.items() if key not in _RESERVED})
 
 
 def _normalized(value: Any) -> Any:
@@ -194,13 +201,14 @@ class _Reads:
     def find(self, query: Query, principal: Principal) -> List[dict]:
         if query.limit == 0:
             return []
+        query = resolve_redirect(query, self._field_type)
         columns = OBJECT_COLUMNS.format(a="o") + (", o.acl" if query.return_acl else "")
         sql, params = self._compiler(principal).select(query, "o", (columns, []))
         objects = [_wire(row) for row in self._conn.execute(sql, params)]
         return self._present(objects, query, principal)
 
     def count(self, query: Query, principal: Principal) -> int:
-        sql, params = self._compiler(principal).count(query)
+        sql, params = self._compiler(principal).count(resolve_redirect(query, self._field_type))
         return self._conn.execute(sql, params).fetchone()[0]
 
     def _present(self, objects: List[dict], query: Query, principal: Principal) -> List[dict]:
@@ -472,7 +480,7 @@ class _SQLiteTx(_Reads, WriteTx):
         try:
             self._conn.execute(
                 "INSERT INTO objects (class, id, created_at, updated_at, data, acl, public_read) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [obj.class_name, obj.object_id, obj.created_at, obj.updated_at, _dumps(_normalized(obj.data)), acl, public_read],
+                [obj.class_name, obj.object_id, obj.created_at, obj.updated_at, _data_json(obj.data), acl, public_read],
             )
         except sqlite3.IntegrityError:
             raise ApiError(137, f"An object with objectId '{obj.object_id}' already exists.") from None
@@ -482,7 +490,7 @@ class _SQLiteTx(_Reads, WriteTx):
         acl, public_read, readers = _acl_columns(obj.acl)
         cursor = self._conn.execute(
             "UPDATE objects SET updated_at = ?, data = ?, acl = ?, public_read = ? WHERE class = ? AND id = ?",
-            [obj.updated_at, _dumps(_normalized(obj.data)), acl, public_read, obj.class_name, obj.object_id],
+            [obj.updated_at, _data_json(obj.data), acl, public_read, obj.class_name, obj.object_id],
         )
         if cursor.rowcount == 0:
             raise ApiError(101, f"Could not find object by id '{obj.object_id}' for class '{obj.class_name}'.", 404)
