@@ -8,6 +8,8 @@ import responses
 
 from leancloud import client, context
 
+pytest_plugins = ["leancloud.testing"]
+
 API_SERVER = "https://api.test"
 API = API_SERVER + "/1.1"
 APP_ID = "test-app-id"

@@ -3,6 +3,7 @@
 ``create_app`` builds the WSGI application; run it with ``python -m leancloud serve``
 or any WSGI server, e.g. ``gunicorn 'leancloud.server:create_app(data_dir="/srv/lc")'``.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Keys that are not given explicitly are generated on the first start and persiste
 ``<data_dir>/config.json`` (mode 0600), so a plain ``leancloud serve`` keeps the same
 credentials across restarts and clients stay connected.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,11 @@ def _read_keys(path: str) -> Dict[str, str]:
         return {}
     if not isinstance(stored, dict):
         raise ValueError(f"{path} is not a JSON object")
-    return {name: stored[name] for name in KEY_NAMES if isinstance(stored.get(name), str) and stored[name]}
+    return {
+        name: stored[name]
+        for name in KEY_NAMES
+        if isinstance(stored.get(name), str) and stored[name]
+    }
 
 
 def _write_keys(path: str, keys: Dict[str, str]) -> None:
@@ -75,7 +80,12 @@ def load_config(
     os.makedirs(data_dir, exist_ok=True)
     path = os.path.join(data_dir, CONFIG_FILE)
     stored = _read_keys(path)
-    explicit = {"app_id": app_id, "app_key": app_key, "master_key": master_key, "hook_key": hook_key}
+    explicit = {
+        "app_id": app_id,
+        "app_key": app_key,
+        "master_key": master_key,
+        "hook_key": hook_key,
+    }
     missing = [name for name in KEY_NAMES if not explicit[name] and name not in stored]
     if missing:
         stored.update({name: _generate(name) for name in missing})

@@ -1,4 +1,5 @@
 """Authentication: keys, signatures, master key, legacy headers, the text/plain fallback."""
+
 import hashlib
 import json
 
@@ -13,10 +14,8 @@ APP_ID, APP_KEY, MASTER_KEY, HOOK_KEY = "app-id", "app-key", "master-key", "hook
 class SessionStorage:
     """Only what authentication asks of storage: sessions and roles."""
 
-    sessions = {"good-token": "user1"}
-
     def session_user(self, token):
-        return self.sessions.get(token)
+        return {"good-token": "user1"}.get(token)
 
     def role_names(self, user_id):
         return frozenset({"Admin"}) if user_id == "user1" else frozenset()
@@ -25,7 +24,11 @@ class SessionStorage:
 @pytest.fixture
 def app(tmp_path):
     app = create_app(
-        str(tmp_path), app_id=APP_ID, app_key=APP_KEY, master_key=MASTER_KEY, hook_key=HOOK_KEY,
+        str(tmp_path),
+        app_id=APP_ID,
+        app_key=APP_KEY,
+        master_key=MASTER_KEY,
+        hook_key=HOOK_KEY,
         storage=SessionStorage(),
     )
     seen = []
@@ -79,8 +82,14 @@ def test_accepted_credentials(app, headers, master):
         {"X-LC-Id": "other", "X-LC-Key": APP_KEY},
         {"X-LC-Id": APP_ID, "X-LC-Key": "wrong"},
         {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY + ",master"},  # the app key is not the master key
-        {"X-LC-Id": APP_ID, "X-LC-Key": MASTER_KEY},  # master key without ",master" is not the app key
-        {"X-LC-Id": APP_ID, "X-LC-Sign": sign(APP_KEY).upper()},  # uppercase hex fails, as documented
+        {
+            "X-LC-Id": APP_ID,
+            "X-LC-Key": MASTER_KEY,
+        },  # master key without ",master" is not the app key
+        {
+            "X-LC-Id": APP_ID,
+            "X-LC-Sign": sign(APP_KEY).upper(),
+        },  # uppercase hex fails, as documented
         {"X-LC-Id": APP_ID, "X-LC-Sign": sign(APP_KEY, master=True)},
         {"X-LC-Id": APP_ID, "X-LC-Sign": sign(MASTER_KEY)},
         {"X-LC-Id": APP_ID, "X-LC-Sign": "abc"},
@@ -103,7 +112,9 @@ def test_session_resolves_user_and_roles(app):
 
 
 def test_legacy_session_header(app):
-    _, caller = call(app, {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY, "X-AVOSCloud-Session-Token": "good-token"})
+    _, caller = call(
+        app, {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY, "X-AVOSCloud-Session-Token": "good-token"}
+    )
     assert caller.principal.user_id == "user1"
 
 
@@ -115,14 +126,21 @@ def test_unknown_session_is_anonymous(app):
 
 
 def test_hook_key_and_production_flag(app):
-    _, caller = call(app, {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY, "X-LC-Hook-Key": HOOK_KEY, "X-LC-Prod": "0"})
+    _, caller = call(
+        app, {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY, "X-LC-Hook-Key": HOOK_KEY, "X-LC-Prod": "0"}
+    )
     assert caller.hook_key and caller.may_ignore_hooks and not caller.production
     _, caller = call(app, {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY, "X-LC-Hook-Key": "wrong"})
     assert not caller.hook_key and not caller.may_ignore_hooks and caller.production
 
 
 def test_text_plain_fallback(app):
-    body = {"_method": "GET", "_ApplicationId": APP_ID, "_ApplicationKey": APP_KEY, "_SessionToken": "good-token"}
+    body = {
+        "_method": "GET",
+        "_ApplicationId": APP_ID,
+        "_ApplicationKey": APP_KEY,
+        "_SessionToken": "good-token",
+    }
     response = Client(app).post("/1.1/whoami", data=json.dumps(body), content_type="text/plain")
     assert response.status_code == 200
     assert app.seen[-1].principal.user_id == "user1"
@@ -139,14 +157,34 @@ def test_text_plain_fallback_master_and_method(app):
 
     app.url_map.add(Rule("/1.1/echo", methods=["GET", "PUT"], endpoint=echo))
     client = Client(app)
-    body = {"_method": "PUT", "_ApplicationId": APP_ID, "_MasterKey": MASTER_KEY, "a": 1, "_ClientVersion": "js"}
-    assert client.post("/1.1/echo", data=json.dumps(body), content_type="text/plain").status_code == 200
+    body = {
+        "_method": "PUT",
+        "_ApplicationId": APP_ID,
+        "_MasterKey": MASTER_KEY,
+        "a": 1,
+        "_ClientVersion": "js",
+    }
+    assert (
+        client.post("/1.1/echo", data=json.dumps(body), content_type="text/plain").status_code
+        == 200
+    )
     assert seen_methods[-1] == ("PUT", {"a": 1}, {})
-    body = {"_method": "GET", "_ApplicationId": APP_ID, "_ApplicationKey": APP_KEY, "where": {"a": 1}, "limit": 2}
-    assert client.post("/1.1/echo", data=json.dumps(body), content_type="text/plain").status_code == 200
+    body = {
+        "_method": "GET",
+        "_ApplicationId": APP_ID,
+        "_ApplicationKey": APP_KEY,
+        "where": {"a": 1},
+        "limit": 2,
+    }
+    assert (
+        client.post("/1.1/echo", data=json.dumps(body), content_type="text/plain").status_code
+        == 200
+    )
     assert seen_methods[-1] == ("GET", {}, {"where": '{"a":1}', "limit": "2"})
     bad = {"_method": "GET", "_ApplicationId": APP_ID, "_ApplicationKey": "wrong"}
-    assert client.post("/1.1/echo", data=json.dumps(bad), content_type="text/plain").status_code == 401
+    assert (
+        client.post("/1.1/echo", data=json.dumps(bad), content_type="text/plain").status_code == 401
+    )
 
 
 def test_date_needs_no_credentials(app):

@@ -5,6 +5,7 @@ Each area module (``misc``, ``objects``, ``batch``, ``users``, ...) contributes 
 JSON: handlers' values, ``ApiError`` as ``{"code", "error"}``, and anything unexpected
 as code 1 with status 500 after logging it — never a traceback or an HTML page.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -18,7 +19,12 @@ from werkzeug.wrappers import Request, Response
 
 from leancloud.server.config import ServerConfig
 from leancloud.server.errors import ApiError
-from leancloud.server.http.auth import Credentials, authenticate, credentials_from_headers, split_fallback_body
+from leancloud.server.http.auth import (
+    Credentials,
+    authenticate,
+    credentials_from_headers,
+    split_fallback_body,
+)
 from leancloud.server.http.request import UNPARSED, ApiRequest, Caller, Reply, parse_json
 
 logger = logging.getLogger("leancloud.server")
@@ -76,7 +82,9 @@ class ServerApp:
         self.config = config
         self.storage = storage
         # Rule.empty(): module-level rules stay unbound, so many apps can coexist.
-        self.url_map = Map([rule.empty() for rule in _area_rules()], strict_slashes=False, merge_slashes=False)
+        self.url_map = Map(
+            [rule.empty() for rule in _area_rules()], strict_slashes=False, merge_slashes=False
+        )
         self._urls = self.url_map.bind("localhost")
 
     # ------------------------------------------------------------ routing
@@ -90,7 +98,9 @@ class ServerApp:
             raise ApiError(404, f"Route not found: {method} {path}.", 404) from None
         return handler, values
 
-    def dispatch(self, caller: Caller, method: str, path: str, params: Mapping[str, str], body: Any) -> Reply:
+    def dispatch(
+        self, caller: Caller, method: str, path: str, params: Mapping[str, str], body: Any
+    ) -> Reply:
         """Run one request for an already authenticated caller (batch items use this)."""
         handler, values = self.match(method, path)
         return self.call(handler, values, ApiRequest(self, caller, method, path, params, body=body))
@@ -121,7 +131,16 @@ class ServerApp:
             method, credentials, params, body = self._fallback(raw, credentials, params)
         handler, values = self.match(method, request.path)
         caller = None if getattr(handler, "lc_public", False) else self._authenticate(credentials)
-        api_request = ApiRequest(self, caller, method, request.path, params, body=body, raw_body=raw, headers=request.headers)
+        api_request = ApiRequest(
+            self,
+            caller,
+            method,
+            request.path,
+            params,
+            body=body,
+            raw_body=raw,
+            headers=request.headers,
+        )
         return self.call(handler, values, api_request)
 
     def _authenticate(self, credentials: Credentials) -> Caller:
@@ -143,7 +162,9 @@ class ServerApp:
         if not isinstance(body, dict):
             return "POST", credentials, params, body
         method, found, rest = split_fallback_body(body)
-        merged = Credentials(**{k: getattr(found, k) or getattr(credentials, k) for k in vars(credentials)})
+        merged = Credentials(
+            **{k: getattr(found, k) or getattr(credentials, k) for k in vars(credentials)}
+        )
         method = method or "POST"
         if method == "GET":
             return method, merged, {**params, **query_params(rest)}, None

@@ -13,6 +13,7 @@ The signature's timestamp is not checked for freshness, as LeanEngine does not.
 An unknown session token makes the caller anonymous (not an error): ACL-protected
 operations then answer 403, and ``/users/me`` answers 211.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +42,9 @@ _FALLBACK_FIELDS = {
     "_SessionToken": "session_token",
 }
 # Other bookkeeping keys the JS SDK's fallback adds; none of them is data.
-_FALLBACK_EXTRA = frozenset({"_method", "_ClientVersion", "_InstallationId", "_JavaScriptKey", "_ApplicationProduction"})
+_FALLBACK_EXTRA = frozenset(
+    {"_method", "_ClientVersion", "_InstallationId", "_JavaScriptKey", "_ApplicationProduction"}
+)
 
 
 def unauthorized() -> ApiError:
@@ -115,9 +118,8 @@ def is_master(credentials: Credentials, config: ServerConfig) -> bool:
         return _check_sign(credentials.sign, config)
     if credentials.key:
         return _check_key(credentials.key, config)
-    if credentials.master_key:
-        if _same(credentials.master_key, config.master_key):
-            return True
+    if credentials.master_key and _same(credentials.master_key, config.master_key):
+        return True
     raise unauthorized()
 
 

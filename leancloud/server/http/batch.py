@@ -3,6 +3,7 @@
 Not transactional (as on LeanCloud): earlier successes stick when a later item fails.
 The outer request's credentials apply to every item.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Tuple

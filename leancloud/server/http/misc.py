@@ -1,4 +1,5 @@
 """Endpoints that belong to no data area: the server clock."""
+
 from __future__ import annotations
 
 import datetime as _dt

@@ -9,6 +9,7 @@ of werkzeug ``Rule`` objects whose ``endpoint`` is the handler itself::
 A handler returns a JSON value (sent with status 200) or a ``Reply``, and raises
 ``ApiError`` for LeanCloud errors. Batch items go through the same handlers.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,7 @@ class ApiRequest:
 
     def __init__(
         self,
-        app: "ServerApp",
+        app: ServerApp,
         caller: Optional[Caller],
         method: str,
         path: str,

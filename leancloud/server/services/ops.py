@@ -4,6 +4,7 @@ Everything here is pure: it takes the row's current fields (read inside the writ
 transaction) and returns the new ones, so ``Increment`` & co. are atomic because the
 caller holds the transaction, not because of anything clever here.
 """
+
 from __future__ import annotations
 
 import base64
@@ -84,7 +85,11 @@ def _typed_value(value: Dict[str, Any]) -> Dict[str, Any]:
         class_name, object_id = value.get("className"), value.get("objectId")
         if not isinstance(object_id, str) or not object_id:
             raise ApiError(106, f"Malformed pointer: {value!r}.")
-        return {"__type": "Pointer", "className": check_class_name(class_name), "objectId": object_id}
+        return {
+            "__type": "Pointer",
+            "className": check_class_name(class_name),
+            "objectId": object_id,
+        }
     if kind == "GeoPoint":
         lat, lng = value.get("latitude"), value.get("longitude")
         if not (_is_number(lat) and _is_number(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
@@ -113,7 +118,10 @@ def normalize_value(value: Any) -> Any:
             return _typed_value(value)
         for key in value:
             if not isinstance(key, str) or not key or key.startswith("$") or "." in key:
-                raise ApiError(121, f"Invalid nested key: {key!r}; keys must not start with '$' or contain '.'.")
+                raise ApiError(
+                    121,
+                    f"Invalid nested key: {key!r}; keys must not start with '$' or contain '.'.",
+                )
         return {key: normalize_value(item) for key, item in value.items()}
     if isinstance(value, list):
         return [normalize_value(item) for item in value]
@@ -124,7 +132,9 @@ def same_value(a: Any, b: Any) -> bool:
     """JSON equality that keeps ``true`` apart from ``1`` and compares Pointers by id."""
     if isinstance(a, dict) and isinstance(b, dict):
         if a.get("__type") == b.get("__type") == "Pointer":
-            return a.get("className") == b.get("className") and a.get("objectId") == b.get("objectId")
+            return a.get("className") == b.get("className") and a.get("objectId") == b.get(
+                "objectId"
+            )
         return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
@@ -152,7 +162,10 @@ def _current(current: Any, check, op_name: str, path: str, empty: Any) -> Any:
 
 
 def _objects(op: Mapping[str, Any]) -> List[Any]:
-    return [normalize_value(v) for v in _operand(op, "objects", lambda v: isinstance(v, list), "an array")]
+    return [
+        normalize_value(v)
+        for v in _operand(op, "objects", lambda v: isinstance(v, list), "an array")
+    ]
 
 
 def _increment(current: Any, op: Mapping[str, Any], path: str) -> Any:
@@ -226,8 +239,14 @@ def _relation_change(name: str, op: Mapping[str, Any]) -> RelationChange:
         pointers = _objects(part)
         if not pointers or len(pointers) > MAX_RELATION_OBJECTS:
             raise ApiError(128, f"{kind} needs 1 to {MAX_RELATION_OBJECTS} objects.")
-        classes = {p.get("className") for p in pointers if isinstance(p, dict) and p.get("__type") == "Pointer"}
-        if len(classes) != 1 or any(not isinstance(p, dict) or p.get("__type") != "Pointer" for p in pointers):
+        classes = {
+            p.get("className")
+            for p in pointers
+            if isinstance(p, dict) and p.get("__type") == "Pointer"
+        }
+        if len(classes) != 1 or any(
+            not isinstance(p, dict) or p.get("__type") != "Pointer" for p in pointers
+        ):
             raise ApiError(128, f"{kind} needs Pointers to objects of one class.")
         target = classes.pop()
         if change is None:
@@ -258,7 +277,9 @@ def _set_path(data: Dict[str, Any], parts: Sequence[str], value: Any) -> None:
         if child is None:
             child = target[part] = {}
         elif not isinstance(child, dict):
-            raise _invalid(f"Cannot set '{'.'.join(parts)}': '{'.'.join(parts[: depth + 1])}' is not an object.")
+            raise _invalid(
+                f"Cannot set '{'.'.join(parts)}': '{'.'.join(parts[: depth + 1])}' is not an object."
+            )
         target = child
     if value is MISSING:
         target.pop(parts[-1], None)
@@ -282,7 +303,9 @@ def apply_changes(data: Mapping[str, Any], body: Mapping[str, Any], creating: bo
         if key in IGNORED_FIELDS:
             continue
         if creating and isinstance(key, str) and "." in key:
-            raise ApiError(105, f"Invalid key name: {key!r}; dotted keys are only allowed on update.")
+            raise ApiError(
+                105, f"Invalid key name: {key!r}; dotted keys are only allowed on update."
+            )
         parts = check_field_path(key).split(".")
         check_field_name(parts[0])
         if parts[0] in IGNORED_FIELDS or parts[0] == "ACL":
@@ -326,7 +349,9 @@ def check_acl(value: Any) -> Optional[Dict[str, Dict[str, bool]]]:
     return acl
 
 
-def acl_allows(acl: Optional[Mapping[str, Mapping[str, bool]]], keys: Tuple[str, ...], right: str) -> bool:
+def acl_allows(
+    acl: Optional[Mapping[str, Mapping[str, bool]]], keys: Tuple[str, ...], right: str
+) -> bool:
     """No ACL means open to everyone (rows imported or created without one)."""
     if acl is None:
         return True

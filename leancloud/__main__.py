@@ -1,0 +1,105 @@
+"""``python -m leancloud serve`` (or the ``leancloud`` console script).
+
+``serve`` with no flags keeps its data in ``./.leancloud/``, generates the app's keys
+on the first start (persisted in ``.leancloud/config.json``, mode 0600) and prints
+what a client needs to connect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import List, Optional
+
+from leancloud.server.config import DEFAULT_DATA_DIR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leancloud", description="LeanCloud-compatible tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the self-hosted REST server")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=3000,
+        help="port to listen on (default: 3000; 0 = any free port)",
+    )
+    serve.add_argument(
+        "--data",
+        default=DEFAULT_DATA_DIR,
+        metavar="DIR",
+        help="data directory (default: ./.leancloud)",
+    )
+    for name in ("app-id", "app-key", "master-key", "hook-key"):
+        serve.add_argument(
+            f"--{name}", help=f"use this {name.replace('-', ' ')} instead of the persisted one"
+        )
+    serve.set_defaults(run=serve_command)
+    return parser
+
+
+def connect_instructions(
+    url: str, app_id: str, app_key: str, master_key: str, hook_key: str
+) -> str:
+    return "\n".join(
+        [
+            "Connect your app with:",
+            f"  LEANCLOUD_API_SERVER={url}",
+            f'  leancloud.init("{app_id}", "{app_key}", master_key="{master_key}", hook_key="{hook_key}")',
+        ]
+    )
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from leancloud.server import create_app
+
+    app = create_app(
+        args.data,
+        app_id=args.app_id,
+        app_key=args.app_key,
+        master_key=args.master_key,
+        hook_key=args.hook_key,
+    )
+    server = make_server(args.host, args.port, app, threaded=True)
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    url = f"http://{shown_host}:{server.port}"
+    config = app.config
+    print(f"LeanCloud-compatible server on {url} (data in {config.data_dir})")
+    print(
+        connect_instructions(
+            url, config.app_id, config.app_key, config.master_key, config.hook_key
+        ),
+        flush=True,
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        # shutdown() waits for serve_forever() to return, so it cannot run on its thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        close = getattr(app.storage, "close", None)
+        if close is not None:
+            close()
+    print("Server stopped.", flush=True)
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

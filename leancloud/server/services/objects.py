@@ -1,0 +1,237 @@
+"""Objects of any class: create, get, update, delete, query, scan and the schema.
+
+Every write is one ``storage.write()`` transaction: read the row, check the write ACL,
+check the ``where`` condition, apply the field operations, validate the types and
+write back. Nothing is read-modified-written across transactions, so concurrent
+increments are never lost.
+
+Objects created without an ``ACL`` get none (open to everyone); LeanCloud's per-class
+default ACLs are not configurable here yet.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import secrets
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from leancloud.codec import format_date
+from leancloud.server.errors import ApiError
+from leancloud.server.names import check_class_name, check_field_name
+from leancloud.server.principal import MASTER, Principal
+from leancloud.server.query import DEFAULT_LIMIT, Query, parse_query, parse_where
+from leancloud.server.services.ops import Changes, acl_allows, apply_changes, check_acl
+from leancloud.server.storage.base import ACL, Storage, StoredObject, WriteTx
+
+_MISSING_CLASS = "Class or object doesn't exists."
+_NO_EFFECT = "No effect on updating/deleting a document."
+_SINGLE_OBJECT_PARAMS = ("keys", "include", "returnACL")
+
+
+def new_object_id() -> str:
+    """24 lowercase hex characters, like LeanCloud's (MongoDB-style) ids."""
+    return secrets.token_hex(12)
+
+
+def now() -> str:
+    return format_date(_dt.datetime.now(_dt.timezone.utc))
+
+
+def decode_where(where: Any) -> Any:
+    """``where`` as sent in a query string (JSON text) or already decoded."""
+    if not isinstance(where, str):
+        return where
+    try:
+        return json.loads(where)
+    except ValueError:
+        raise ApiError(107, "Malformed json object. A json dictionary is expected.") from None
+
+
+def _by_id(class_name: str, object_id: str, params: Optional[Mapping[str, Any]] = None) -> Query:
+    wanted = {k: v for k, v in (params or {}).items() if k in _SINGLE_OBJECT_PARAMS}
+    return parse_query(class_name, {**wanted, "where": {"objectId": object_id}, "limit": 1})
+
+
+def _split_acl(body: Mapping[str, Any]) -> Tuple[bool, Optional[ACL], Dict[str, Any]]:
+    """``(given, acl, other fields)``; ``{"__op": "Delete"}`` on ``ACL`` removes it."""
+    fields = {k: v for k, v in body.items() if k != "ACL"}
+    if "ACL" not in body:
+        return False, None, fields
+    value = body["ACL"]
+    if isinstance(value, dict) and value.get("__op") == "Delete":
+        return True, None, fields
+    return True, check_acl(value), fields
+
+
+def _apply_relations(tx: WriteTx, obj: StoredObject, changes: Changes) -> None:
+    for change in changes.relations:
+        if change.adds:
+            tx.relation_add(
+                obj.class_name, change.field, obj.object_id, change.target_class, change.adds
+            )
+        if change.removes:
+            tx.relation_remove(obj.class_name, change.field, obj.object_id, change.removes)
+
+
+def _read_back(tx: WriteTx, class_name: str, object_id: str, keys: Optional[Sequence[str]]) -> dict:
+    params = {"keys": ",".join(keys)} if keys else {}
+    rows = tx.find(_by_id(class_name, object_id, params), MASTER)
+    return rows[0] if rows else {}
+
+
+def check_write(principal: Principal, obj: StoredObject) -> None:
+    """Master writes anything; a user row only its own session; others by ACL."""
+    if principal.master:
+        return
+    if obj.class_name == "_User":
+        if principal.user_id != obj.object_id:
+            raise ApiError(206, "The user cannot be altered by a client without the session.", 403)
+        return
+    if not acl_allows(obj.acl, principal.acl_keys(), "write"):
+        raise ApiError(403, "Forbidden writing by object's ACL.", 403)
+
+
+def create_object(
+    storage: Storage,
+    principal: Principal,
+    class_name: str,
+    body: Mapping[str, Any],
+    fetch: bool = False,
+) -> dict:
+    """``{"objectId", "createdAt"}``, or the whole stored object when ``fetch``."""
+    check_class_name(class_name)
+    _, acl, fields = _split_acl(body)
+    changes = apply_changes({}, fields, creating=True)
+    stamp = now()
+    obj = StoredObject(class_name, new_object_id(), stamp, stamp, changes.data, acl)
+    with storage.write() as tx:
+        tx.ensure_fields(class_name, changes.field_types())
+        tx.insert(obj)
+        _apply_relations(tx, obj, changes)
+        if fetch:
+            return _read_back(tx, class_name, obj.object_id, None)
+    return {"objectId": obj.object_id, "createdAt": stamp}
+
+
+def update_object(
+    storage: Storage,
+    principal: Principal,
+    class_name: str,
+    object_id: str,
+    body: Mapping[str, Any],
+    where: Any = None,
+    fetch: bool = False,
+) -> dict:
+    """``{"updatedAt", "objectId"}``; with ``fetch`` also the written fields' new values."""
+    check_class_name(class_name)
+    condition = parse_where(class_name, decode_where(where)) if where else None
+    acl_given, acl, fields = _split_acl(body)
+    with storage.write() as tx:
+        obj = tx.get(class_name, object_id)
+        if obj is None:
+            raise ApiError(
+                1, f"Could not find object by id '{object_id}' for class '{class_name}'.", 404
+            )
+        check_write(principal, obj)
+        if condition is not None and not tx.matches(class_name, object_id, condition):
+            raise ApiError(305, _NO_EFFECT)
+        changes = apply_changes(obj.data, fields, creating=False)
+        tx.ensure_fields(class_name, changes.field_types())
+        obj.data, obj.updated_at = changes.data, now()
+        if acl_given:
+            obj.acl = acl
+        tx.update(obj)
+        _apply_relations(tx, obj, changes)
+        result = {"updatedAt": obj.updated_at, "objectId": object_id}
+        if fetch and changes.touched:
+            written = _read_back(tx, class_name, object_id, changes.touched)
+            result = {**{k: written[k] for k in changes.touched if k in written}, **result}
+    return result
+
+
+def delete_objects(
+    storage: Storage,
+    principal: Principal,
+    class_name: str,
+    object_ids: Sequence[str],
+    where: Any = None,
+) -> None:
+    """Delete in one transaction; ids already gone are not an error unless ``where`` is given."""
+    check_class_name(class_name)
+    condition = parse_where(class_name, decode_where(where)) if where else None
+    with storage.write() as tx:
+        for object_id in object_ids:
+            obj = tx.get(class_name, object_id)
+            if obj is None:
+                if condition is not None:
+                    raise ApiError(305, _NO_EFFECT)
+                continue
+            check_write(principal, obj)
+            if condition is not None and not tx.matches(class_name, object_id, condition):
+                raise ApiError(305, _NO_EFFECT)
+            tx.delete(class_name, object_id)
+
+
+def get_object(
+    storage: Storage,
+    principal: Principal,
+    class_name: str,
+    object_id: str,
+    params: Mapping[str, Any],
+) -> dict:
+    """The object, ``{}`` when it is missing or unreadable, 101 when the class is unknown."""
+    rows = storage.find(_by_id(class_name, object_id, params), principal)
+    if rows:
+        return rows[0]
+    if not storage.class_exists(class_name):
+        raise ApiError(101, _MISSING_CLASS, 404)
+    return {}
+
+
+def find_objects(
+    storage: Storage, principal: Principal, class_name: str, params: Mapping[str, Any]
+) -> dict:
+    """``{"results": [...]}`` plus ``count`` when asked; an unknown class has no rows."""
+    query = parse_query(class_name, params)
+    result: Dict[str, Any] = {"results": storage.find(query, principal) if query.limit else []}
+    if query.count:
+        result["count"] = storage.count(query, principal)
+    return result
+
+
+def scan_objects(
+    storage: Storage, principal: Principal, class_name: str, params: Mapping[str, Any]
+) -> dict:
+    """One page of a full-table walk: ``{"results", "cursor"}``; cursor None at the end."""
+    query = parse_query(
+        class_name, {k: params[k] for k in ("where", "keys", "limit") if k in params}
+    )
+    scan_key = params.get("scan_key") or "objectId"
+    check_field_name(scan_key.removeprefix("-"))
+    rows, cursor = storage.scan(
+        class_name,
+        query.where,
+        query.keys,
+        query.limit or DEFAULT_LIMIT,
+        scan_key,
+        params.get("cursor") or None,
+        principal,
+    )
+    return {"results": rows, "cursor": cursor}
+
+
+def get_schema(storage: Storage, class_name: Optional[str] = None) -> Dict[str, Any]:
+    """All classes' fields, or one class's fields (101 if there is no such class)."""
+    if class_name is None:
+        return storage.schema()
+    check_class_name(class_name)
+    schema = storage.schema(class_name)
+    if class_name not in schema:
+        raise ApiError(101, _MISSING_CLASS, 404)
+    return schema[class_name]
+
+
+def parse_ids(text: str) -> List[str]:
+    """``id1,id2`` in a DELETE path (the JS SDK's ``destroyAll``)."""
+    return [part for part in text.split(",") if part]

@@ -1,0 +1,64 @@
+"""The live-server fixture: a real server over real HTTP, with the SDK pointed at it."""
+
+import os
+
+import requests
+
+from leancloud import client
+
+
+def test_fixture_describes_the_server(leancloud_server):
+    assert leancloud_server.url.startswith("http://127.0.0.1:")
+    assert os.path.isdir(leancloud_server.data_dir)
+    assert all(
+        [
+            leancloud_server.app_id,
+            leancloud_server.app_key,
+            leancloud_server.master_key,
+            leancloud_server.hook_key,
+        ]
+    )
+
+
+def test_sdk_is_pointed_at_the_server(leancloud_server):
+    assert os.environ["LEANCLOUD_API_SERVER"] == leancloud_server.url
+    info = client.get_app_info()
+    assert info == {
+        "app_id": leancloud_server.app_id,
+        "app_key": leancloud_server.app_key,
+        "master_key": leancloud_server.master_key,
+        "hook_key": leancloud_server.hook_key,
+    }
+    created = client.post("/classes/LiveThing", {"n": 1}).json()
+    fetched = client.get(f"/classes/LiveThing/{created['objectId']}").json()
+    assert fetched["n"] == 1
+    assert client.get_server_time().year >= 2024
+
+
+def test_sdk_errors_come_back_as_leancloud_errors(leancloud_server):
+    import pytest
+
+    from leancloud import LeanCloudError
+
+    with pytest.raises(LeanCloudError) as exc:
+        client.post("/classes/bad-name", {"n": 1})
+    assert exc.value.code == 103
+
+
+def test_real_http_headers(leancloud_server):
+    response = requests.get(leancloud_server.url + "/1.1/date")
+    assert response.headers["Content-Type"] == "application/json;charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-cache,no-store"
+    bad = requests.get(
+        leancloud_server.url + "/1.1/classes/X", headers={"X-LC-Id": "nope", "X-LC-Key": "nope"}
+    )
+    assert (bad.status_code, bad.json()) == (401, {"code": 401, "error": "Unauthorized."})
+
+
+def test_clean_server_starts_empty(leancloud_clean_server):
+    client.post("/classes/Scratch", {"n": 1})
+    assert len(client.get("/classes/Scratch").json()["results"]) == 1
+
+
+def test_clean_server_forgets_the_previous_test(leancloud_clean_server):
+    assert client.get("/classes/Scratch").json() == {"results": []}
