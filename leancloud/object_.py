@@ -269,10 +269,11 @@ class Object(metaclass=ObjectMeta):
         Metadata keys get no pending op: they describe the object, they are not data.
         """
         op = value if isinstance(value, operation.BaseOp) else operation.Set(value)
+        old = self._attributes.get(key, operation._UNSET)
         if key in _METADATA_KEYS:
-            return key, _metadata(key, op._apply(self._attributes.get(key), self, key)), None
+            return key, _metadata(key, op._apply(old, self, key)), None
         merged = op._merge(self._changes.get(key))
-        return key, op._apply(self._attributes.get(key), self, key), merged
+        return key, op._apply(old, self, key), merged
 
     def _set_metadata(self, key: str, value: Any) -> None:
         if key == "objectId":

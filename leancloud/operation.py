@@ -269,6 +269,8 @@ class Remove(_ArrayOp):
         return Remove(previous.objects + self._objects)
 
     def _apply(self, old: Any, obj: Any = None, key: Optional[str] = None) -> Any:
+        if old is _UNSET:
+            return _UNSET  # removing from a missing field leaves it missing
         return [v for v in _as_list(old, self.op_name) if not _contains(self._objects, v)]
 
 

@@ -160,7 +160,8 @@ def test_estimates_of_missing_fields():
     missing = operation._UNSET
     assert Increment(4)._apply(missing) == 4
     assert Add([1])._apply(None) == [1]
-    assert Remove([1])._apply(missing) == []
+    assert Remove([1])._apply(missing) is missing  # the server leaves a missing field missing
+    assert Remove([1])._apply(None) == []
     assert BitAnd(7)._apply(missing) == 0
     assert BitOr(7)._apply(None) == 7
     with pytest.raises(TypeError):
@@ -193,3 +194,43 @@ def test_same_bit_ops_always_merge(a, b):
     assert BitAnd(b)._merge(BitAnd(a)).dump() == {"__op": "BitAnd", "value": a & b}
     assert BitOr(b)._merge(BitOr(a)).dump() == {"__op": "BitOr", "value": a | b}
     assert BitXor(b)._merge(BitXor(a)).dump() == {"__op": "BitXor", "value": a ^ b}
+
+
+_LIST_ITEMS = st.integers(min_value=0, max_value=4)
+_GENERIC_OPS = st.one_of(
+    st.builds(Set, st.lists(_LIST_ITEMS, max_size=3)),
+    st.just(Unset()),
+    st.builds(Add, st.lists(_LIST_ITEMS, max_size=3)),
+    st.builds(AddUnique, st.lists(_LIST_ITEMS, max_size=3)),
+    st.builds(Remove, st.lists(_LIST_ITEMS, max_size=3)),
+)
+_NUMBER_OPS = st.one_of(
+    st.builds(Set, st.integers(-50, 50)),
+    st.just(Unset()),
+    st.builds(Increment, st.integers(-50, 50)),
+    st.builds(BitAnd, st.integers(-50, 50)),
+    st.builds(BitOr, st.integers(-50, 50)),
+    st.builds(BitXor, st.integers(-50, 50)),
+)
+
+
+def _check_merged_equals_sequence(initial, ops):
+    """Merging ops as an Object does must mean what applying them one by one means."""
+    pending, value = None, initial
+    for op in ops:
+        try:
+            merged = op._merge(pending)
+        except ValueError:
+            return  # refused: the app has to save in between
+        pending, value = merged, op._apply(value)
+        assert pending._apply(initial) == value
+
+
+@given(st.one_of(st.just(operation._UNSET), st.lists(_LIST_ITEMS, max_size=4)), st.lists(_GENERIC_OPS, max_size=5))
+def test_merged_array_ops_equal_the_sequence(initial, ops):
+    _check_merged_equals_sequence(initial, ops)
+
+
+@given(st.one_of(st.just(operation._UNSET), st.integers(-100, 100)), st.lists(_NUMBER_OPS, max_size=5))
+def test_merged_number_ops_equal_the_sequence(initial, ops):
+    _check_merged_equals_sequence(initial, ops)
