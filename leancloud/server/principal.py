@@ -4,12 +4,13 @@ Storage filters rows with ``acl_keys()``; services check write ACLs with it. Rol
 inheritance is applied before a ``Principal`` is built (``Storage.role_names``), so
 nothing downstream walks the role graph again.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import FrozenSet, Optional, Tuple
 
-__all__ = ["Principal", "ANONYMOUS", "MASTER"]
+__all__ = ["ANONYMOUS", "MASTER", "Principal"]
 
 
 @dataclass(frozen=True)

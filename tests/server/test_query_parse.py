@@ -1,4 +1,5 @@
 """REST query parameters and ``where`` -> the query AST, and every malformed input's error code."""
+
 import json
 import re
 
@@ -68,14 +69,22 @@ def test_files_are_keyed_on_their_id():
 
 @pytest.mark.parametrize(
     "op, name, value",
-    [("$ne", "ne", 1), ("$lt", "lt", 2), ("$lte", "lte", "b"), ("$gt", "gt", 3.5), ("$gte", "gte", "a")],
+    [
+        ("$ne", "ne", 1),
+        ("$lt", "lt", 2),
+        ("$lte", "lte", "b"),
+        ("$gt", "gt", 3.5),
+        ("$gte", "gte", "a"),
+    ],
 )
 def test_comparisons(op, name, value):
     assert where({"n": {op: value}}) == Compare(("n",), name, value)
 
 
 def test_several_operators_on_one_field_are_anded():
-    assert where({"n": {"$gt": 1, "$lt": 5}}) == And((Compare(("n",), "gt", 1), Compare(("n",), "lt", 5)))
+    assert where({"n": {"$gt": 1, "$lt": 5}}) == And(
+        (Compare(("n",), "gt", 1), Compare(("n",), "lt", 5))
+    )
 
 
 def test_several_fields_are_anded_and_arrays_are_implicit_and():
@@ -95,18 +104,43 @@ def test_list_operators():
 
 def test_regex_flags_and_pcre_literals():
     node = where({"t": {"$regex": r"^\Qa.b*\E$", "$options": "imsx"}})
-    assert node == Regex(("t",), r"^a\.b\*$", re.I | re.M | re.S | re.X)
-    assert where({"t": {"$regex": r"\\Q"}}) == Regex(("t",), r"\\Q", 0)  # an escaped backslash, not \Q
-    assert where({"t": {"$regex": r"\Qa+"}}) == Regex(("t",), r"a\+", 0)  # \Q without \E runs to the end
+    assert node == Regex(("t",), r"^a\.b\*$", re.IGNORECASE | re.MULTILINE | re.DOTALL | re.VERBOSE)
+    assert where({"t": {"$regex": r"\\Q"}}) == Regex(
+        ("t",), r"\\Q", 0
+    )  # an escaped backslash, not \Q
+    assert where({"t": {"$regex": r"\Qa+"}}) == Regex(
+        ("t",), r"a\+", 0
+    )  # \Q without \E runs to the end
 
 
 def test_subqueries():
-    node = where({"post": {"$inQuery": {"className": "Post", "where": {"n": 1}, "limit": 5, "skip": 1, "order": "-n"}}})
+    node = where(
+        {
+            "post": {
+                "$inQuery": {
+                    "className": "Post",
+                    "where": {"n": 1},
+                    "limit": 5,
+                    "skip": 1,
+                    "order": "-n",
+                }
+            }
+        }
+    )
     sub = Query("Post", Compare(("n",), "eq", 1), order=((("n",), True),), limit=5, skip=1)
     assert node == InQuery(("post",), sub)
     node = where({"post": {"$notInQuery": {"className": "Post"}}})
     assert node == InQuery(("post",), Query("Post", limit=None), negate=True)
-    node = where({"city": {"$select": {"query": {"className": "Team", "where": {"w": {"$gt": 3}}}, "key": "city"}}})
+    node = where(
+        {
+            "city": {
+                "$select": {
+                    "query": {"className": "Team", "where": {"w": {"$gt": 3}}},
+                    "key": "city",
+                }
+            }
+        }
+    )
     assert node == Select(("city",), Query("Team", Compare(("w",), "gt", 3), limit=None), ("city",))
     node = where({"city": {"$dontSelect": {"query": {"className": "Team"}, "key": "home.city"}}})
     assert node == Select(("city",), Query("Team", limit=None), ("home", "city"), negate=True)
@@ -119,23 +153,35 @@ def test_relations():
 
 def test_or_and():
     node = where({"$or": [{"a": 1}, {"b": 2}], "$and": [{"c": 3}]})
-    assert node == And((Or((Compare(("a",), "eq", 1), Compare(("b",), "eq", 2))), Compare(("c",), "eq", 3)))
+    assert node == And(
+        (Or((Compare(("a",), "eq", 1), Compare(("b",), "eq", 2))), Compare(("c",), "eq", 3))
+    )
     assert where({"$or": [{"a": 1}, {}]}) is None  # a branch that matches everything
 
 
 def test_geo_operators_and_distance_units():
     point = {"__type": "GeoPoint", "latitude": 30, "longitude": 120}
     assert where({"loc": {"$nearSphere": point}}) == Near(("loc",), 30.0, 120.0)
-    assert where({"loc": {"$nearSphere": point, "$maxDistance": 0.1, "$minDistance": 0.01}}) == Near(
-        ("loc",), 30.0, 120.0, 0.1, 0.01
+    assert where(
+        {"loc": {"$nearSphere": point, "$maxDistance": 0.1, "$minDistance": 0.01}}
+    ) == Near(("loc",), 30.0, 120.0, 0.1, 0.01)
+    node = where(
+        {
+            "loc": {
+                "$nearSphere": point,
+                "$maxDistanceInKilometers": 6371.0,
+                "$minDistanceInMiles": 3958.8,
+            }
+        }
     )
-    node = where({"loc": {"$nearSphere": point, "$maxDistanceInKilometers": 6371.0, "$minDistanceInMiles": 3958.8}})
     assert node.max_distance == pytest.approx(1.0) and node.min_distance == pytest.approx(1.0)
     node = where({"loc": {"$nearSphere": [30, 120], "$maxDistanceInRadians": 0.5}})
     assert node == Near(("loc",), 30.0, 120.0, 0.5)
     box = {"$box": [point, {"__type": "GeoPoint", "latitude": 40, "longitude": 130}]}
     assert where({"loc": {"$within": box}}) == Within(("loc",), 30.0, 120.0, 40.0, 130.0)
-    assert where({"loc": {"$within": {"$box": [[0, 0], [11, 11]]}}}) == Within(("loc",), 0.0, 0.0, 11.0, 11.0)
+    assert where({"loc": {"$within": {"$box": [[0, 0], [11, 11]]}}}) == Within(
+        ("loc",), 0.0, 0.0, 11.0, 11.0
+    )
 
 
 def test_rest_parameters():
@@ -195,8 +241,18 @@ def test_limit_defaults_and_out_of_range_values():
         ({"where": '{"a": {"$regex": "x", "$options": "g"}}'}, 1),
         ({"where": '{"a": {"$options": "i"}}'}, 1),
         ({"where": '{"a": {"$maxDistance": 1}}'}, 1),
-        ({"where": '{"a": {"$nearSphere": {"__type": "GeoPoint", "latitude": 91, "longitude": 0}}}'}, 302),
-        ({"where": '{"a": {"$nearSphere": {"__type": "GeoPoint", "latitude": "1", "longitude": 0}}}'}, 302),
+        (
+            {
+                "where": '{"a": {"$nearSphere": {"__type": "GeoPoint", "latitude": 91, "longitude": 0}}}'
+            },
+            302,
+        ),
+        (
+            {
+                "where": '{"a": {"$nearSphere": {"__type": "GeoPoint", "latitude": "1", "longitude": 0}}}'
+            },
+            302,
+        ),
         ({"where": '{"a": {"$nearSphere": [1, 2, 3]}}'}, 302),
         ({"where": '{"a": {"$within": {"$box": [[0, 0], [0, 181]]}}}'}, 302),
         ({"where": '{"a": {"$within": {"$box": [[10, 0], [0, 10]]}}}'}, 302),
@@ -208,8 +264,18 @@ def test_limit_defaults_and_out_of_range_values():
         ({"where": '{"a": NaN}'}, 107),
         ({"where": '{"$or": []}'}, 1),
         ({"where": '{"$or": {"a": 1}}'}, 1),
-        ({"where": '{"$relatedTo": {"object": {"__type": "Pointer", "className": "P"}, "key": "x"}}'}, 106),
-        ({"where": '{"$relatedTo": {"object": {"__type": "Pointer", "className": "P", "objectId": "1"}}}'}, 1),
+        (
+            {
+                "where": '{"$relatedTo": {"object": {"__type": "Pointer", "className": "P"}, "key": "x"}}'
+            },
+            106,
+        ),
+        (
+            {
+                "where": '{"$relatedTo": {"object": {"__type": "Pointer", "className": "P", "objectId": "1"}}}'
+            },
+            1,
+        ),
         ({"where": '{"a": {"$inQuery": {"where": {}}}}'}, 1),
         ({"where": '{"a": {"$inQuery": {"className": "1x"}}}'}, 103),
         ({"where": '{"a": {"$inQuery": {"className": "P", "limit": "x"}}}'}, 1),

@@ -1,4 +1,5 @@
 """SQLiteStorage against a real database file: operators, ACLs, output rules, transactions."""
+
 import threading
 
 import pytest
@@ -34,7 +35,13 @@ def pointer(class_name, object_id):
 def find(storage, where=None, principal=MASTER, class_name="Item", **params):
     if where is not None:
         params["where"] = where
-    return storage.find(parse_query(class_name, {k: str(v) if not isinstance(v, (dict, list)) else v for k, v in params.items()}), principal)
+    return storage.find(
+        parse_query(
+            class_name,
+            {k: str(v) if not isinstance(v, (dict, list)) else v for k, v in params.items()},
+        ),
+        principal,
+    )
 
 
 def ids(storage, where=None, principal=MASTER, class_name="Item", **params):
@@ -69,7 +76,15 @@ def test_equality_is_type_correct(typed):
 
 def test_null_matches_null_and_missing_fields(typed):
     assert ids(typed, {"v": None}) == ["missing", "null"]
-    assert ids(typed, {"v": {"$ne": None}}) == ["arr", "false", "float", "num", "obj", "str", "true"]
+    assert ids(typed, {"v": {"$ne": None}}) == [
+        "arr",
+        "false",
+        "float",
+        "num",
+        "obj",
+        "str",
+        "true",
+    ]
 
 
 def test_whole_object_and_array_equality_ignores_key_order(typed):
@@ -79,7 +94,15 @@ def test_whole_object_and_array_equality_ignores_key_order(typed):
 
 
 def test_ne_matches_missing_fields_and_arrays_without_the_value(typed):
-    assert ids(typed, {"v": {"$ne": 1}}) == ["false", "float", "missing", "null", "obj", "str", "true"]
+    assert ids(typed, {"v": {"$ne": 1}}) == [
+        "false",
+        "float",
+        "missing",
+        "null",
+        "obj",
+        "str",
+        "true",
+    ]
 
 
 def test_ordering_operators_compare_only_same_types(typed):
@@ -147,7 +170,10 @@ def test_pointer_equality_uses_class_and_id(storage):
     put(storage, "Item", "c", owner=[pointer("_User", "u1"), pointer("_User", "u2")])
     put(storage, "Item", "d", owner={"className": "_User", "objectId": "u1"})
     assert ids(storage, {"owner": pointer("_User", "u1")}) == ["a", "c"]
-    assert ids(storage, {"owner": {"$in": [pointer("Other", "u1"), pointer("_User", "u2")]}}) == ["b", "c"]
+    assert ids(storage, {"owner": {"$in": [pointer("Other", "u1"), pointer("_User", "u2")]}}) == [
+        "b",
+        "c",
+    ]
 
 
 def test_regex_with_flags_and_pcre_literals(storage):
@@ -161,7 +187,11 @@ def test_regex_with_flags_and_pcre_literals(storage):
     assert ids(storage, {"name": {"$regex": "^second$"}}) == []
     assert ids(storage, {"name": {"$regex": "^second$", "$options": "m"}}) == ["b"]
     assert ids(storage, {"name": {"$regex": "world.second", "$options": "s"}}) == ["b"]
-    assert ids(storage, {"name": {"$regex": "h e l l o # comment", "$options": "xi"}}) == ["a", "b", "c"]
+    assert ids(storage, {"name": {"$regex": "h e l l o # comment", "$options": "xi"}}) == [
+        "a",
+        "b",
+        "c",
+    ]
     assert ids(storage, {"name": {"$regex": "4"}}) == []
     assert ids(storage, {"objectId": {"$regex": "^[ab]$"}}) == ["a", "b"]
 
@@ -192,7 +222,13 @@ def test_order_on_several_keys_limit_skip_and_count(storage):
 def test_keys_projection_and_exclusion(storage):
     put(storage, "Item", "a", title="t", body="b", meta={"x": 1, "y": 2})
     obj = find(storage, keys="title,meta.x")[0]
-    assert obj == {"objectId": "a", "createdAt": T0, "updatedAt": T0, "title": "t", "meta": {"x": 1}}
+    assert obj == {
+        "objectId": "a",
+        "createdAt": T0,
+        "updatedAt": T0,
+        "title": "t",
+        "meta": {"x": 1},
+    }
     obj = find(storage, keys="-body,-meta.y")[0]
     assert obj["meta"] == {"x": 1} and "body" not in obj and obj["title"] == "t"
     assert find(storage, keys="meta,meta.x")[0]["meta"] == {"x": 1, "y": 2}
@@ -216,7 +252,9 @@ def test_acl_filters_rows_for_every_principal(guarded):
     everyone = ["open", "public"]
     assert ids(guarded, principal=ANONYMOUS) == everyone
     assert ids(guarded, principal=Principal(user_id="u1")) == sorted(everyone + ["mine"])
-    assert ids(guarded, principal=Principal(user_id="u2", roles=frozenset({"Admin"}))) == sorted(everyone + ["admins"])
+    assert ids(guarded, principal=Principal(user_id="u2", roles=frozenset({"Admin"}))) == sorted(
+        everyone + ["admins"]
+    )
     assert len(ids(guarded, principal=MASTER)) == 6
     assert guarded.count(parse_query("Item", {}), ANONYMOUS) == 2
     assert guarded.count(parse_query("Item", {}), Principal(user_id="u1")) == 3
@@ -271,21 +309,18 @@ def test_duplicate_object_id_is_refused(storage):
 
 def test_transaction_rolls_back_on_exception(storage):
     put(storage, "Item", "a", n=1)
-    with pytest.raises(RuntimeError):
-        with storage.write() as tx:
-            tx.insert(StoredObject("Item", "b", T0, T0, {}, None))
-            tx.ensure_fields("Fresh", {"x": {"type": "String"}})
-            tx.delete("Item", "a")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), storage.write() as tx:
+        tx.insert(StoredObject("Item", "b", T0, T0, {}, None))
+        tx.ensure_fields("Fresh", {"x": {"type": "String"}})
+        tx.delete("Item", "a")
+        raise RuntimeError("boom")
     assert ids(storage) == ["a"]
     assert not storage.class_exists("Fresh")
 
 
 def test_writes_do_not_nest(storage):
-    with storage.write():
-        with pytest.raises(RuntimeError):
-            with storage.write():
-                pass
+    with storage.write(), pytest.raises(RuntimeError), storage.write():
+        pass
 
 
 def test_conditional_write_match(storage):
@@ -317,24 +352,32 @@ def test_concurrent_increments_lose_nothing(storage):
 
 def test_schema_types_and_conflicts(storage):
     with storage.write() as tx:
-        tx.ensure_fields("Item", {"n": {"type": "Number"}, "x": {"type": "Null"}, "p": {"type": "Pointer", "className": "_User"}})
+        tx.ensure_fields(
+            "Item",
+            {
+                "n": {"type": "Number"},
+                "x": {"type": "Null"},
+                "p": {"type": "Pointer", "className": "_User"},
+            },
+        )
         tx.ensure_fields("Item", {"n": {"type": "Number"}, "x": {"type": "String"}})
     schema = storage.schema("Item")["Item"]
     assert schema["n"] == {"type": "Number"} and schema["x"] == {"type": "String"}
     assert schema["p"] == {"type": "Pointer", "className": "_User"}
     assert schema["objectId"] == {"type": "String"} and schema["createdAt"] == {"type": "Date"}
-    for bad in ({"n": {"type": "String"}}, {"p": {"type": "Pointer", "className": "Other"}}, {"createdAt": {"type": "Number"}}):
-        with pytest.raises(ApiError) as info:
-            with storage.write() as tx:
-                tx.ensure_fields("Item", bad)
+    for bad in (
+        {"n": {"type": "String"}},
+        {"p": {"type": "Pointer", "className": "Other"}},
+        {"createdAt": {"type": "Number"}},
+    ):
+        with pytest.raises(ApiError) as info, storage.write() as tx:
+            tx.ensure_fields("Item", bad)
         assert info.value.code == 111
-    with pytest.raises(ApiError) as info:
-        with storage.write() as tx:
-            tx.ensure_fields("Item", {"n": {"type": "String"}})
+    with pytest.raises(ApiError) as info, storage.write() as tx:
+        tx.ensure_fields("Item", {"n": {"type": "String"}})
     assert info.value.message == "Invalid value type for field 'n' expected Number but got String."
-    with pytest.raises(ApiError) as info:
-        with storage.write() as tx:
-            tx.ensure_fields("_User", {"username": {"type": "Number"}})
+    with pytest.raises(ApiError) as info, storage.write() as tx:
+        tx.ensure_fields("_User", {"username": {"type": "Number"}})
     assert info.value.code == 111
 
 
@@ -388,7 +431,9 @@ def test_in_query_and_not_in_query(blog):
 def test_subqueries_obey_the_read_acl(blog):
     sub = {"className": "Author", "where": {"rank": 3}}
     assert ids(blog, {"author": {"$inQuery": sub}}, ANONYMOUS, class_name="Post") == []
-    assert ids(blog, {"author": {"$inQuery": sub}}, Principal(user_id="u1"), class_name="Post") == ["p3"]
+    assert ids(blog, {"author": {"$inQuery": sub}}, Principal(user_id="u1"), class_name="Post") == [
+        "p3"
+    ]
 
 
 def test_select_and_dont_select(blog):
@@ -403,25 +448,52 @@ def test_select_and_dont_select(blog):
 
 
 def test_include_nested_paths_and_arrays(blog):
-    put(blog, "Comment", "c1", post=pointer("Post", "p1"), posts=[pointer("Post", "p2"), pointer("Post", "p4")])
+    put(
+        blog,
+        "Comment",
+        "c1",
+        post=pointer("Post", "p1"),
+        posts=[pointer("Post", "p2"), pointer("Post", "p4")],
+    )
     obj = find(blog, class_name="Comment", include="post.author, posts")[0]
     assert obj["post"]["__type"] == "Pointer" and obj["post"]["className"] == "Post"
     assert obj["post"]["city"] == "Paris" and obj["post"]["createdAt"] == T0
-    assert obj["post"]["author"] == {**pointer("Author", "al"), "createdAt": T0, "updatedAt": T0, "name": "Al", "rank": 1}
+    assert obj["post"]["author"] == {
+        **pointer("Author", "al"),
+        "createdAt": T0,
+        "updatedAt": T0,
+        "name": "Al",
+        "rank": 1,
+    }
     assert [p["city"] for p in obj["posts"]] == ["Lyon", "Nice"]
     assert obj["posts"][0]["author"] == pointer("Author", "bo")  # not asked for
     keyed = find(blog, class_name="Comment", include="post", keys="post.city")[0]
-    assert keyed["post"] == {**pointer("Post", "p1"), "createdAt": T0, "updatedAt": T0, "city": "Paris"}
+    assert keyed["post"] == {
+        **pointer("Post", "p1"),
+        "createdAt": T0,
+        "updatedAt": T0,
+        "city": "Paris",
+    }
 
 
 def test_include_obeys_the_read_acl(blog):
-    assert find(blog, {"objectId": "p3"}, ANONYMOUS, "Post", include="author")[0]["author"] == pointer("Author", "cy")
-    assert find(blog, {"objectId": "p3"}, Principal(user_id="u1"), "Post", include="author")[0]["author"]["name"] == "Cy"
+    assert find(blog, {"objectId": "p3"}, ANONYMOUS, "Post", include="author")[0][
+        "author"
+    ] == pointer("Author", "cy")
+    assert (
+        find(blog, {"objectId": "p3"}, Principal(user_id="u1"), "Post", include="author")[0][
+            "author"
+        ]["name"]
+        == "Cy"
+    )
 
 
 def test_include_costs_one_statement_per_level(tmp_path):
     statements = []
-    storage = SQLiteStorage(str(tmp_path / "traced.sqlite"), on_connect=lambda conn: conn.set_trace_callback(statements.append))
+    storage = SQLiteStorage(
+        str(tmp_path / "traced.sqlite"),
+        on_connect=lambda conn: conn.set_trace_callback(statements.append),
+    )
 
     def selects(**params):
         statements.clear()
@@ -431,18 +503,47 @@ def test_include_costs_one_statement_per_level(tmp_path):
     for n in (2, 20):
         for i in range(n):
             put(storage, "Author", f"a{n}-{i}", boss=pointer("Author", f"a{n}-0"))
-            put(storage, "Post", f"p{n}-{i}", author=pointer("Author", f"a{n}-{i}"), likers=[pointer("Author", f"a{n}-1")])
+            put(
+                storage,
+                "Post",
+                f"p{n}-{i}",
+                author=pointer("Author", f"a{n}-{i}"),
+                likers=[pointer("Author", f"a{n}-1")],
+            )
         assert len(selects(include="author")) == 2
         assert len(selects(include="author.boss,likers")) == 3
     storage.close()
 
 
 def test_files_come_back_expanded(storage):
-    put(storage, "_File", "f1", name="a.txt", url="http://files/a.txt", mime_type="text/plain", metaData={"size": 3})
-    put(storage, "Item", "a", file={"__type": "File", "id": "f1"}, files=[{"__type": "File", "objectId": "f1"}], gone={"__type": "File", "id": "nope"})
+    put(
+        storage,
+        "_File",
+        "f1",
+        name="a.txt",
+        url="http://files/a.txt",
+        mime_type="text/plain",
+        metaData={"size": 3},
+    )
+    put(
+        storage,
+        "Item",
+        "a",
+        file={"__type": "File", "id": "f1"},
+        files=[{"__type": "File", "objectId": "f1"}],
+        gone={"__type": "File", "id": "nope"},
+    )
     obj = find(storage)[0]
-    expanded = {"__type": "File", "objectId": "f1", "createdAt": T0, "updatedAt": T0, "name": "a.txt",
-                "url": "http://files/a.txt", "mime_type": "text/plain", "metaData": {"size": 3}}
+    expanded = {
+        "__type": "File",
+        "objectId": "f1",
+        "createdAt": T0,
+        "updatedAt": T0,
+        "name": "a.txt",
+        "url": "http://files/a.txt",
+        "mime_type": "text/plain",
+        "metaData": {"size": 3},
+    }
     assert obj["file"] == expanded and obj["files"] == [expanded]
     assert obj["gone"] == {"__type": "File", "id": "nope"}
     assert ids(storage, {"file": {"__type": "File", "id": "f1"}}) == ["a"]
@@ -456,7 +557,16 @@ def test_relation_columns_show_their_placeholder(storage):
 
 
 def test_hidden_user_fields_never_leave_storage(storage):
-    put(storage, "_User", "u1", username="al", password="hash", salt="s", sessionToken="t", authData={"x": {"uid": "1"}})
+    put(
+        storage,
+        "_User",
+        "u1",
+        username="al",
+        password="hash",
+        salt="s",
+        sessionToken="t",
+        authData={"x": {"uid": "1"}},
+    )
     put(storage, "Item", "a", owner=pointer("_User", "u1"))
     for principal in (MASTER, Principal(user_id="u1"), Principal(user_id="u2")):
         user = find(storage, principal=principal, class_name="_User")[0]
@@ -504,7 +614,9 @@ def test_role_names_follow_inheritance(storage):
     with storage.write() as tx:
         tx.relation_add("_Role", "users", "admin", "_User", ["u1"])
         tx.relation_add("_Role", "roles", "moderator", "_Role", ["admin"])  # admins are moderators
-        tx.relation_add("_Role", "roles", "member", "_Role", ["moderator"])  # moderators are members
+        tx.relation_add(
+            "_Role", "roles", "member", "_Role", ["moderator"]
+        )  # moderators are members
         tx.relation_add("_Role", "roles", "admin", "_Role", ["member"])  # a cycle must not loop
         tx.relation_add("_Role", "users", "other", "_User", ["u2"])
     assert storage.role_names("u1") == frozenset({"Admin", "Moderator", "Member"})
@@ -548,18 +660,27 @@ def test_near_sphere_sorts_by_distance_and_filters_by_radius(places):
     assert nearest == ["beijing", "tianjin", "shanghai", "sydney"]
     within = {"loc": {"$nearSphere": here, "$maxDistanceInKilometers": 500}}
     assert [o["objectId"] for o in find(places, within)] == ["beijing", "tianjin"]
-    ring = {"loc": {"$nearSphere": here, "$minDistanceInKilometers": 50, "$maxDistanceInMiles": 1000}}
+    ring = {
+        "loc": {"$nearSphere": here, "$minDistanceInKilometers": 50, "$maxDistanceInMiles": 1000}
+    }
     assert [o["objectId"] for o in find(places, ring)] == ["tianjin", "shanghai"]
     radians = {"loc": {"$nearSphere": here, "$maxDistance": 200 / 6371.0}}
     assert [o["objectId"] for o in find(places, radians)] == ["beijing", "tianjin"]
-    ordered = [o["objectId"] for o in find(places, {"loc": {"$nearSphere": here}}, order="-objectId")]
+    ordered = [
+        o["objectId"] for o in find(places, {"loc": {"$nearSphere": here}}, order="-objectId")
+    ]
     assert ordered == ["tianjin", "sydney", "shanghai", "beijing"]
 
 
 def test_within_box(places):
-    assert ids(places, {"loc": {"$within": {"$box": [geo(30, 110), geo(40, 120)]}}}) == ["beijing", "tianjin"]
+    assert ids(places, {"loc": {"$within": {"$box": [geo(30, 110), geo(40, 120)]}}}) == [
+        "beijing",
+        "tianjin",
+    ]
     assert ids(places, {"loc": {"$within": {"$box": [[-40, 150], [-30, 152]]}}}) == ["sydney"]
-    assert ids(places, {"loc": {"$within": {"$box": [[-40, 150], [40, -170]]}}}) == ["sydney"]  # across 180°
+    assert ids(places, {"loc": {"$within": {"$box": [[-40, 150], [40, -170]]}}}) == [
+        "sydney"
+    ]  # across 180°
 
 
 # --- scan ------------------------------------------------------------------------------------------
@@ -567,10 +688,19 @@ def test_within_box(places):
 
 def test_scan_pages_with_a_cursor_and_obeys_where_keys_and_acl(storage):
     for i in range(7):
-        put(storage, "Item", f"o{i}", n=i, parity=i % 2, acl=None if i != 3 else {"u1": {"read": True}})
+        put(
+            storage,
+            "Item",
+            f"o{i}",
+            n=i,
+            parity=i % 2,
+            acl=None if i != 3 else {"u1": {"read": True}},
+        )
     seen, cursor, pages = [], None, 0
     while True:
-        rows, cursor = storage.scan("Item", parse_where("Item", {"parity": 1}), [("n",)], 2, "objectId", cursor, MASTER)
+        rows, cursor = storage.scan(
+            "Item", parse_where("Item", {"parity": 1}), [("n",)], 2, "objectId", cursor, MASTER
+        )
         seen += rows
         pages += 1
         if cursor is None:

@@ -4,30 +4,31 @@ Nodes carry validated field paths (tuples of names) and wire JSON values with Da
 already normalised to ``YYYY-MM-DDTHH:MM:SS.mmmZ``. They say *what* is asked, never
 how: each storage adapter compiles them, so every operator has exactly one meaning.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple, Union
 
 __all__ = [
-    "Path",
-    "Compare",
-    "In",
-    "All",
-    "Size",
-    "Exists",
-    "Regex",
-    "InQuery",
-    "Select",
-    "RelatedTo",
-    "Near",
-    "Within",
-    "And",
-    "Or",
-    "Node",
-    "Query",
-    "COMPARISONS",
     "BUILTIN_COLUMNS",
+    "COMPARISONS",
+    "All",
+    "And",
+    "Compare",
+    "Exists",
+    "In",
+    "InQuery",
+    "Near",
+    "Node",
+    "Or",
+    "Path",
+    "Query",
+    "Regex",
+    "RelatedTo",
+    "Select",
+    "Size",
+    "Within",
 ]
 
 Path = Tuple[str, ...]
@@ -140,7 +141,9 @@ class Or:
     children: Tuple["Node", ...]
 
 
-Node = Union[Compare, In, All, Size, Exists, Regex, InQuery, Select, RelatedTo, Near, Within, And, Or]
+Node = Union[
+    Compare, In, All, Size, Exists, Regex, InQuery, Select, RelatedTo, Near, Within, And, Or
+]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """REST query parameters (``GET /1.1/classes/<C>?where=...&order=...``) -> ``Query``."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from leancloud.server.names import check_class_name, check_field_name
 from leancloud.server.query.ast import And, Node, Path, Query, RelatedTo
 from leancloud.server.query.where import INVALID_QUERY, parse_order, parse_path, parse_where
 
-__all__ = ["parse_query", "resolve_redirect", "DEFAULT_LIMIT", "MAX_LIMIT"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "parse_query", "resolve_redirect"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -6,6 +6,7 @@ parameter errors): unknown ``$`` operators and badly typed operator arguments ->
 malformed values (dates, JSON) -> 107; malformed Pointers -> 106; bad GeoPoints -> 302;
 bad field names -> 105 (``names.check_field_path``); bad class names -> 103.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,13 +35,18 @@ from leancloud.server.query.ast import (
     Within,
 )
 
-__all__ = ["parse_where", "parse_path", "parse_order", "parse_value", "INVALID_QUERY"]
+__all__ = ["INVALID_QUERY", "parse_order", "parse_path", "parse_value", "parse_where"]
 
 INVALID_QUERY = 1
 EARTH_RADIUS_KM = 6371.0
 EARTH_RADIUS_MILES = 3958.8
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
-_DISTANCE_UNITS = {"": 1.0, "InRadians": 1.0, "InKilometers": 1 / EARTH_RADIUS_KM, "InMiles": 1 / EARTH_RADIUS_MILES}
+_DISTANCE_UNITS = {
+    "": 1.0,
+    "InRadians": 1.0,
+    "InKilometers": 1 / EARTH_RADIUS_KM,
+    "InMiles": 1 / EARTH_RADIUS_MILES,
+}
 _MAX_DISTANCE = {"$maxDistance" + unit: scale for unit, scale in _DISTANCE_UNITS.items()}
 _MIN_DISTANCE = {"$minDistance" + unit: scale for unit, scale in _DISTANCE_UNITS.items()}
 _COMPARE_OPS = {"$ne": "ne", "$lt": "lt", "$lte": "lte", "$gt": "gt", "$gte": "gte"}
@@ -229,10 +235,14 @@ def normalize_iso(iso: Any) -> str:
 
 def _pointer(value: Any) -> Dict[str, str]:
     if not isinstance(value, dict) or value.get("__type") not in ("Pointer", "Object"):
-        raise ApiError(106, "Malformed pointer. Pointers must be {__type: Pointer, className, objectId}.")
+        raise ApiError(
+            106, "Malformed pointer. Pointers must be {__type: Pointer, className, objectId}."
+        )
     class_name, object_id = value.get("className"), value.get("objectId")
     if not isinstance(object_id, str) or not object_id or not isinstance(class_name, str):
-        raise ApiError(106, "Malformed pointer. Pointers must be {__type: Pointer, className, objectId}.")
+        raise ApiError(
+            106, "Malformed pointer. Pointers must be {__type: Pointer, className, objectId}."
+        )
     check_class_name(class_name)
     return {"__type": "Pointer", "className": class_name, "objectId": object_id}
 
@@ -248,7 +258,9 @@ def _geo_point(value: Any) -> Tuple[float, float]:
     if not (_is_number(latitude) and _is_number(longitude)):
         raise ApiError(302, "Invalid GeoPoint: latitude and longitude must be numbers.")
     if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
-        raise ApiError(302, "Invalid GeoPoint: latitude must be in [-90, 90], longitude in [-180, 180].")
+        raise ApiError(
+            302, "Invalid GeoPoint: latitude must be in [-90, 90], longitude in [-180, 180]."
+        )
     return float(latitude), float(longitude)
 
 
@@ -299,7 +311,7 @@ def _subquery(spec: Any) -> Query:
         raise _invalid("A subquery needs a className.")
     unknown = set(spec) - {"className", "where", "limit", "skip", "order", "keys", "include"}
     if unknown:
-        raise _invalid(f"Unknown subquery parameter: {sorted(unknown)[0]}.")
+        raise _invalid(f"Unknown subquery parameter: {min(unknown)}.")
     class_name = check_class_name(spec["className"])
     limit = spec.get("limit")
     skip = spec.get("skip", 0)
@@ -328,7 +340,9 @@ def _select(path: Path, spec: Any, negate: bool) -> Select:
 
 def _near(path: Path, point: Any, ops: Mapping[str, Any]) -> Near:
     latitude, longitude = _geo_point(point)
-    return Near(path, latitude, longitude, _distance(ops, _MAX_DISTANCE), _distance(ops, _MIN_DISTANCE))
+    return Near(
+        path, latitude, longitude, _distance(ops, _MAX_DISTANCE), _distance(ops, _MIN_DISTANCE)
+    )
 
 
 def _distance(ops: Mapping[str, Any], forms: Mapping[str, float]) -> Optional[float]:

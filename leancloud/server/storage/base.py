@@ -5,6 +5,7 @@ Values are wire JSON. Reads apply the principal's read ACL inside the database q
 one transaction that holds the database's write lock, so a read-modify-write inside
 ``write()`` is atomic.
 """
+
 from __future__ import annotations
 
 import abc
@@ -14,7 +15,7 @@ from typing import Any, ContextManager, Dict, FrozenSet, List, Optional, Sequenc
 from leancloud.server.principal import Principal
 from leancloud.server.query.ast import Node, Path, Query
 
-__all__ = ["StoredObject", "Storage", "WriteTx", "ACL"]
+__all__ = ["ACL", "Storage", "StoredObject", "WriteTx"]
 
 ACL = Dict[str, Dict[str, bool]]
 
@@ -68,8 +69,7 @@ class Storage(Reader):
         """``{"Class": {"field": {"type": "String"}, ...}}``, builtin fields included."""
 
     @abc.abstractmethod
-    def class_exists(self, class_name: str) -> bool:
-        ...
+    def class_exists(self, class_name: str) -> bool: ...
 
     @abc.abstractmethod
     def write(self) -> ContextManager["WriteTx"]:
@@ -86,8 +86,7 @@ class WriteTx(Reader):
         """Whether the object exists and matches ``where`` (conditional writes)."""
 
     @abc.abstractmethod
-    def insert(self, obj: StoredObject) -> None:
-        ...
+    def insert(self, obj: StoredObject) -> None: ...
 
     @abc.abstractmethod
     def update(self, obj: StoredObject) -> None:
@@ -103,13 +102,18 @@ class WriteTx(Reader):
 
     @abc.abstractmethod
     def relation_add(
-        self, class_name: str, field: str, owner_id: str, target_class: str, target_ids: Sequence[str]
-    ) -> None:
-        ...
+        self,
+        class_name: str,
+        field: str,
+        owner_id: str,
+        target_class: str,
+        target_ids: Sequence[str],
+    ) -> None: ...
 
     @abc.abstractmethod
-    def relation_remove(self, class_name: str, field: str, owner_id: str, target_ids: Sequence[str]) -> None:
-        ...
+    def relation_remove(
+        self, class_name: str, field: str, owner_id: str, target_ids: Sequence[str]
+    ) -> None: ...
 
     @abc.abstractmethod
     def set_session(self, user_id: str, token: str) -> None:

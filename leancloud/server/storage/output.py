@@ -5,6 +5,7 @@ Hidden fields are dropped, Relation columns show their placeholder, pointers nam
 come back expanded (one fetch for the whole result), and ``keys`` projects last.
 Fetching is the adapter's job, passed in as callables, so this module has no SQL.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -12,7 +13,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 from leancloud.server.principal import Principal
 from leancloud.server.query.ast import Path
 
-__all__ = ["HIDDEN_FIELDS", "clean", "include", "expand_files", "project", "Ref"]
+__all__ = ["HIDDEN_FIELDS", "Ref", "clean", "expand_files", "include", "project"]
 
 Ref = Tuple[str, str]  # (className, objectId)
 # Never returned by queries; services read them through WriteTx.get.
@@ -21,7 +22,9 @@ _OWNER_ONLY_FIELDS: Mapping[str, Tuple[str, ...]] = {"_User": ("authData",)}
 _ALWAYS_KEPT = ("objectId", "createdAt", "updatedAt", "__type", "className")
 
 
-def clean(obj: Dict[str, Any], class_name: str, principal: Principal, relations: Mapping[str, str]) -> Dict[str, Any]:
+def clean(
+    obj: Dict[str, Any], class_name: str, principal: Principal, relations: Mapping[str, str]
+) -> Dict[str, Any]:
     """Drop hidden fields and show Relation columns as ``{"__type": "Relation", ...}``."""
     for name in HIDDEN_FIELDS.get(class_name, ()):
         obj.pop(name, None)
@@ -56,13 +59,18 @@ def include(
     ``fetch`` returns readable, cleaned objects by (className, objectId); it is called
     once per include level. Unreadable or missing targets stay plain pointers.
     """
-    level: List[Tuple[Dict[str, Any], Dict[str, dict]]] = [(obj, _include_tree(paths)) for obj in objects]
+    level: List[Tuple[Dict[str, Any], Dict[str, dict]]] = [
+        (obj, _include_tree(paths)) for obj in objects
+    ]
     while level:
-        slots = [(obj, key, subtree) for obj, tree in level for key, subtree in tree.items() if key in obj]
+        slots = [
+            (obj, key, subtree)
+            for obj, tree in level
+            for key, subtree in tree.items()
+            if key in obj
+        ]
         refs = {
-            (p["className"], p["objectId"])
-            for obj, key, _ in slots
-            for p in _pointers(obj[key])
+            (p["className"], p["objectId"]) for obj, key, _ in slots for p in _pointers(obj[key])
         }
         if not refs:
             return
@@ -79,7 +87,9 @@ def _pointers(value: Any) -> Iterator[Dict[str, Any]]:
         yield from (item for item in value if _is_pointer(item))
 
 
-def _replace(value: Any, found: Mapping[Ref, Dict[str, Any]], subtree: dict, next_level: list) -> Any:
+def _replace(
+    value: Any, found: Mapping[Ref, Dict[str, Any]], subtree: dict, next_level: list
+) -> Any:
     if isinstance(value, list):
         return [_replace(item, found, subtree, next_level) for item in value]
     if not _is_pointer(value):
@@ -108,7 +118,9 @@ def _files(value: Any) -> Iterator[Tuple[Any, Any, str]]:
             yield from _files(item)
 
 
-def expand_files(objects: List[Dict[str, Any]], fetch: Callable[[List[str]], Dict[str, Dict[str, Any]]]) -> None:
+def expand_files(
+    objects: List[Dict[str, Any]], fetch: Callable[[List[str]], Dict[str, Dict[str, Any]]]
+) -> None:
     """Replace every ``{"__type": "File", "id": ...}`` with the full ``_File`` record (one fetch)."""
     slots = list(_files(objects))
     if not slots:
@@ -120,7 +132,9 @@ def expand_files(objects: List[Dict[str, Any]], fetch: Callable[[List[str]], Dic
             container[key] = {"__type": "File", **record}
 
 
-def project(obj: Dict[str, Any], keys: Optional[Sequence[Path]], exclude: Sequence[Path]) -> Dict[str, Any]:
+def project(
+    obj: Dict[str, Any], keys: Optional[Sequence[Path]], exclude: Sequence[Path]
+) -> Dict[str, Any]:
     """``keys`` projection (objectId/createdAt/updatedAt always kept), then exclusions."""
     if keys:
         kept = {name: obj[name] for name in _ALWAYS_KEPT + ("ACL",) if name in obj}

@@ -29,6 +29,7 @@ Connections: a small pool, one connection per thread at a time (the server is
 threaded; sqlite3 connections are not shared between concurrent threads); a write
 transaction pins its connection to its thread, so reads inside it see its writes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,7 +48,13 @@ from leancloud.server.query.rest import resolve_redirect
 from leancloud.server.query.where import normalize_iso, parse_path
 from leancloud.server.storage.base import ACL, Storage, StoredObject, WriteTx
 from leancloud.server.storage.output import Ref, clean, expand_files, include, project
-from leancloud.server.storage.sqlite_where import OBJECT_COLUMNS, TRUE, Compiler, register_functions, source
+from leancloud.server.storage.sqlite_where import (
+    OBJECT_COLUMNS,
+    TRUE,
+    Compiler,
+    register_functions,
+    source,
+)
 
 __all__ = ["SQLiteStorage"]
 
@@ -153,7 +160,11 @@ def _acl_columns(acl: Optional[ACL]) -> Tuple[Optional[str], int, List[str]]:
     """(acl JSON, public_read, reader keys other than ``*``)."""
     if acl is None:
         return None, 1, []
-    readers = [key for key, grants in acl.items() if isinstance(grants, dict) and grants.get("read") is True]
+    readers = [
+        key
+        for key, grants in acl.items()
+        if isinstance(grants, dict) and grants.get("read") is True
+    ]
     public = "*" in readers
     return _dumps(acl), int(public), [key for key in readers if key != "*"]
 
@@ -193,7 +204,9 @@ class _Reads:
 
     def _relations(self, class_name: str) -> Dict[str, str]:
         fields = self._schema().get(class_name, {})
-        return {name: spec["className"] for name, spec in fields.items() if spec["type"] == "Relation"}
+        return {
+            name: spec["className"] for name, spec in fields.items() if spec["type"] == "Relation"
+        }
 
     def _compiler(self, principal: Principal) -> Compiler:
         return Compiler(None if principal.master else principal.acl_keys(), self._field_type)
@@ -237,7 +250,9 @@ class _Reads:
         )
         found = {}
         for row in self._conn.execute(sql, [_dumps(refs)] + acl_params):
-            found[(row[0], row[1])] = clean(_wire(row[1:]), row[0], principal, self._relations(row[0]))
+            found[(row[0], row[1])] = clean(
+                _wire(row[1:]), row[0], principal, self._relations(row[0])
+            )
         return found
 
     def _files(self, ids: List[str]) -> Dict[str, dict]:
@@ -273,7 +288,9 @@ class SQLiteStorage(Storage):
     # --- connections ----------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, cached_statements=512)
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=512
+        )
         conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         register_functions(conn)
@@ -367,11 +384,20 @@ class SQLiteStorage(Storage):
         check_class_name(class_name)
         descending = scan_key.startswith("-")
         path = parse_path(scan_key[1:] if descending else scan_key)
-        query = Query(class_name, where, order=((path, descending),), limit=limit, keys=tuple(keys) if keys else None)
+        query = Query(
+            class_name,
+            where,
+            order=((path, descending),),
+            limit=limit,
+            keys=tuple(keys) if keys else None,
+        )
         key_sql, key_params = source("o", path, class_name).sort_key()
         after = TRUE
         if cursor:
-            after = (f"{key_sql} {'<' if descending else '>'} ?", key_params + [_decode_cursor(cursor)])
+            after = (
+                f"{key_sql} {'<' if descending else '>'} ?",
+                key_params + [_decode_cursor(cursor)],
+            )
         columns = (OBJECT_COLUMNS.format(a="o") + ", " + key_sql, key_params)
         with self._reads() as reads:
             sql, params = reads._compiler(principal).select(query, "o", columns, after)
@@ -399,7 +425,9 @@ class SQLiteStorage(Storage):
 
     def session_user(self, token: str) -> Optional[str]:
         with self._reads() as reads:
-            row = reads._conn.execute("SELECT user_id FROM sessions WHERE token = ?", [token]).fetchone()
+            row = reads._conn.execute(
+                "SELECT user_id FROM sessions WHERE token = ?", [token]
+            ).fetchone()
         return row[0] if row else None
 
     def schema(self, class_name: Optional[str] = None) -> Dict[str, Dict[str, dict]]:
@@ -407,7 +435,10 @@ class SQLiteStorage(Storage):
             schema = reads._schema()
         names = [class_name] if class_name is not None else sorted(schema)
         return {
-            name: {**{k: dict(v) for k, v in BUILTIN_FIELDS.items()}, **{k: dict(v) for k, v in schema[name].items()}}
+            name: {
+                **{k: dict(v) for k, v in BUILTIN_FIELDS.items()},
+                **{k: dict(v) for k, v in schema[name].items()},
+            }
             for name in names
             if name in schema
         }
@@ -461,11 +492,19 @@ class _SQLiteTx(_Reads, WriteTx):
 
     def get(self, class_name: str, object_id: str) -> Optional[StoredObject]:
         row = self._conn.execute(
-            "SELECT created_at, updated_at, data, acl FROM objects WHERE class = ? AND id = ?", [class_name, object_id]
+            "SELECT created_at, updated_at, data, acl FROM objects WHERE class = ? AND id = ?",
+            [class_name, object_id],
         ).fetchone()
         if row is None:
             return None
-        return StoredObject(class_name, object_id, row[0], row[1], json.loads(row[2]), json.loads(row[3]) if row[3] else None)
+        return StoredObject(
+            class_name,
+            object_id,
+            row[0],
+            row[1],
+            json.loads(row[2]),
+            json.loads(row[3]) if row[3] else None,
+        )
 
     def matches(self, class_name: str, object_id: str, where: Optional[Node]) -> bool:
         compiler = Compiler(None, self._field_type)
@@ -480,10 +519,20 @@ class _SQLiteTx(_Reads, WriteTx):
         try:
             self._conn.execute(
                 "INSERT INTO objects (class, id, created_at, updated_at, data, acl, public_read) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [obj.class_name, obj.object_id, obj.created_at, obj.updated_at, _data_json(obj.data), acl, public_read],
+                [
+                    obj.class_name,
+                    obj.object_id,
+                    obj.created_at,
+                    obj.updated_at,
+                    _data_json(obj.data),
+                    acl,
+                    public_read,
+                ],
             )
         except sqlite3.IntegrityError:
-            raise ApiError(137, f"An object with objectId '{obj.object_id}' already exists.") from None
+            raise ApiError(
+                137, f"An object with objectId '{obj.object_id}' already exists."
+            ) from None
         self._add_readers(obj.class_name, obj.object_id, readers)
 
     def update(self, obj: StoredObject) -> None:
@@ -493,8 +542,14 @@ class _SQLiteTx(_Reads, WriteTx):
             [obj.updated_at, _data_json(obj.data), acl, public_read, obj.class_name, obj.object_id],
         )
         if cursor.rowcount == 0:
-            raise ApiError(101, f"Could not find object by id '{obj.object_id}' for class '{obj.class_name}'.", 404)
-        self._conn.execute("DELETE FROM readers WHERE class = ? AND object_id = ?", [obj.class_name, obj.object_id])
+            raise ApiError(
+                101,
+                f"Could not find object by id '{obj.object_id}' for class '{obj.class_name}'.",
+                404,
+            )
+        self._conn.execute(
+            "DELETE FROM readers WHERE class = ? AND object_id = ?", [obj.class_name, obj.object_id]
+        )
         self._add_readers(obj.class_name, obj.object_id, readers)
 
     def _add_readers(self, class_name: str, object_id: str, readers: List[str]) -> None:
@@ -530,7 +585,10 @@ class _SQLiteTx(_Reads, WriteTx):
             current = known.get(field) or added.get(field)
             if current is None:
                 added[field] = spec
-            elif (current["type"], current.get("className")) != (spec["type"], spec.get("className")):
+            elif (current["type"], current.get("className")) != (
+                spec["type"],
+                spec.get("className"),
+            ):
                 raise ApiError(
                     111,
                     f"Invalid value type for field '{field}' expected {_type_label(current)} but got {_type_label(spec)}.",
@@ -538,19 +596,29 @@ class _SQLiteTx(_Reads, WriteTx):
         if added:
             self._conn.executemany(
                 "INSERT INTO schema_fields (class, field, type, target_class) VALUES (?, ?, ?, ?)",
-                [(class_name, field, spec["type"], spec.get("className")) for field, spec in added.items()],
+                [
+                    (class_name, field, spec["type"], spec.get("className"))
+                    for field, spec in added.items()
+                ],
             )
             self._pending.setdefault(class_name, {}).update(added)
 
     def relation_add(
-        self, class_name: str, field: str, owner_id: str, target_class: str, target_ids: Sequence[str]
+        self,
+        class_name: str,
+        field: str,
+        owner_id: str,
+        target_class: str,
+        target_ids: Sequence[str],
     ) -> None:
         self._conn.executemany(
             "INSERT OR IGNORE INTO relations (class, field, owner_id, target_class, target_id) VALUES (?, ?, ?, ?, ?)",
             [(class_name, field, owner_id, target_class, target_id) for target_id in target_ids],
         )
 
-    def relation_remove(self, class_name: str, field: str, owner_id: str, target_ids: Sequence[str]) -> None:
+    def relation_remove(
+        self, class_name: str, field: str, owner_id: str, target_ids: Sequence[str]
+    ) -> None:
         self._conn.executemany(
             "DELETE FROM relations WHERE class = ? AND field = ? AND owner_id = ? AND target_id = ?",
             [(class_name, field, owner_id, target_id) for target_id in target_ids],
@@ -558,7 +626,9 @@ class _SQLiteTx(_Reads, WriteTx):
 
     def set_session(self, user_id: str, token: str) -> None:
         self._conn.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
-        self._conn.execute("INSERT OR REPLACE INTO sessions (token, user_id) VALUES (?, ?)", [token, user_id])
+        self._conn.execute(
+            "INSERT OR REPLACE INTO sessions (token, user_id) VALUES (?, ?)", [token, user_id]
+        )
 
 
 def _type_label(spec: dict) -> str:

@@ -13,6 +13,7 @@ holding an array matches when the array itself or any element matches (MongoDB's
 rule, which LeanCloud follows). A predicate on a missing field may be NULL, which
 WHERE treats as false; negations make that explicit (``NOT IFNULL(p, 0)``).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,7 @@ from leancloud.server.query.ast import (
 )
 from leancloud.server.query.where import normalize_iso
 
-__all__ = ["Compiler", "Frag", "register_functions", "json_path", "OBJECT_COLUMNS"]
+__all__ = ["OBJECT_COLUMNS", "Compiler", "Frag", "json_path", "register_functions"]
 
 Frag = Tuple[str, List[Any]]
 TRUE: Frag = ("1", [])
@@ -125,12 +126,18 @@ class _JsonSource:
     def value(self) -> Frag:
         return f"json_extract({self.doc}, {self.path_sql})", list(self.path_params)
 
-    def _guarded(self, types: str, test: str, before: Sequence[Any] = (), after: Sequence[Any] = ()) -> Frag:
+    def _guarded(
+        self, types: str, test: str, before: Sequence[Any] = (), after: Sequence[Any] = ()
+    ) -> Frag:
         """``json_type(...) <types> AND <test>``; ``{v}`` in ``test`` is the value, bound
         between the ``before`` and ``after`` parameters."""
         type_sql, type_params = self.type_()
         value_sql, value_params = self.value()
-        return f"({type_sql} {types} AND {test.format(v=value_sql)})", type_params + [*before, *value_params, *after]
+        return f"({type_sql} {types} AND {test.format(v=value_sql)})", type_params + [
+            *before,
+            *value_params,
+            *after,
+        ]
 
     def _tagged(self, type_name: str) -> Frag:
         sql, params = self.sub("__type").value()
@@ -151,7 +158,13 @@ class _JsonSource:
             file_id = self.sub("id").value()
             legacy_id = self.sub("objectId").value()
             return _and(
-                [self._tagged("File"), (f"IFNULL({file_id[0]}, {legacy_id[0]}) IS ?", file_id[1] + legacy_id[1] + [value["id"]])]
+                [
+                    self._tagged("File"),
+                    (
+                        f"IFNULL({file_id[0]}, {legacy_id[0]}) IS ?",
+                        file_id[1] + legacy_id[1] + [value["id"]],
+                    ),
+                ]
             )
         if isinstance(value, dict) and value.get("__type") in _TYPED_KEYS:
             checks = [self._tagged(value["__type"])]
@@ -159,7 +172,9 @@ class _JsonSource:
                 sql, params = self.sub(key).value()
                 checks.append((f"{sql} IS ?", params + [value[key]]))
             return _and(checks)
-        return self._guarded("IN ('object', 'array')", "lc_json_equal({v}, ?)", after=[_canonical(value)])
+        return self._guarded(
+            "IN ('object', 'array')", "lc_json_equal({v}, ?)", after=[_canonical(value)]
+        )
 
     def compare(self, op: str, value: Any) -> Frag:
         """``$lt``-style ordering, only between values of the same type."""
@@ -180,7 +195,9 @@ class _JsonSource:
         if strings:
             frags.append(self._guarded("IS 'text'", _IN_JSON_ARRAY, after=[json.dumps(strings)]))
         if numbers:
-            frags.append(self._guarded("IN " + _NUMBER_TYPES, _IN_JSON_ARRAY, after=[json.dumps(numbers)]))
+            frags.append(
+                self._guarded("IN " + _NUMBER_TYPES, _IN_JSON_ARRAY, after=[json.dumps(numbers)])
+            )
         return _or(frags)
 
     def regex(self, pattern: str, flags: int) -> Frag:
@@ -201,7 +218,11 @@ class _JsonSource:
         id_sql, id_params = self.sub("objectId").value()
         class_sql, class_params = self.sub("className").value()
         return _and(
-            [self._tagged("Pointer"), (f"{class_sql} IS ?", class_params + [class_name]), (f"{id_sql} IN ({ids[0]})", id_params + ids[1])]
+            [
+                self._tagged("Pointer"),
+                (f"{class_sql} IS ?", class_params + [class_name]),
+                (f"{id_sql} IN ({ids[0]})", id_params + ids[1]),
+            ]
         )
 
     def pair(self) -> Frag:
@@ -292,7 +313,9 @@ class Compiler:
     lets fields that cannot hold arrays skip the array-element test (so indexes apply).
     """
 
-    def __init__(self, acl_keys: Optional[Sequence[str]], field_type: Callable[[str, str], Optional[dict]]) -> None:
+    def __init__(
+        self, acl_keys: Optional[Sequence[str]], field_type: Callable[[str, str], Optional[dict]]
+    ) -> None:
         self.acl_keys = None if acl_keys is None else json.dumps(list(acl_keys))
         self.field_type = field_type
         self._aliases = 0
@@ -322,7 +345,9 @@ class Compiler:
         """The class, the read ACL, the query's condition (and ``extra``), ANDed."""
         literal = _CLASS_LITERALS.get(query.class_name)
         frags = [
-            (f"{alias}.class = {literal}", []) if literal else (f"{alias}.class = ?", [query.class_name]),
+            (f"{alias}.class = {literal}", [])
+            if literal
+            else (f"{alias}.class = ?", [query.class_name]),
             self.readable(alias, query.class_name),
         ]
         if query.where is not None:
@@ -337,13 +362,17 @@ class Compiler:
             return TRUE
         if class_name is None:  # rows of several classes (includes)
             return (
-                f"({alias}.public_read = 1 OR EXISTS (SELECT 1 FROM readers r WHERE r.class = {alias}.class"
-                f" AND r.object_id = {alias}.id AND r.principal IN (SELECT value FROM json_each(?))))",
+                (
+                    f"({alias}.public_read = 1 OR EXISTS (SELECT 1 FROM readers r WHERE r.class = {alias}.class"
+                    f" AND r.object_id = {alias}.id AND r.principal IN (SELECT value FROM json_each(?))))"
+                ),
                 [self.acl_keys],
             )
         return (
-            f"({alias}.public_read = 1 OR {alias}.id IN (SELECT object_id FROM readers"
-            " WHERE class = ? AND principal IN (SELECT value FROM json_each(?))))",
+            (
+                f"({alias}.public_read = 1 OR {alias}.id IN (SELECT object_id FROM readers"
+                " WHERE class = ? AND principal IN (SELECT value FROM json_each(?))))"
+            ),
             [class_name, self.acl_keys],
         )
 
@@ -382,31 +411,47 @@ class Compiler:
                 else:
                     frag = self._any(src, node.path, class_name, lambda s: s.eq(value))
             return _not(frag) if node.op == "ne" else frag
-        return self._any(source(alias, node.path, class_name), node.path, class_name, lambda s: s.compare(node.op, value))
+        return self._any(
+            source(alias, node.path, class_name),
+            node.path,
+            class_name,
+            lambda s: s.compare(node.op, value),
+        )
 
     def _reverse_relation(self, node: Compare, alias: str, class_name: str) -> Optional[Frag]:
         """``{"rel": Pointer(child)}`` on a Relation column: owners whose relation holds child."""
         value = node.value
-        if len(node.path) != 1 or not (isinstance(value, dict) and value.get("__type") == "Pointer"):
+        if len(node.path) != 1 or not (
+            isinstance(value, dict) and value.get("__type") == "Pointer"
+        ):
             return None
         spec = self.field_type(class_name, node.path[0])
         if spec is None or spec.get("type") != "Relation":
             return None
         return (
-            f"{alias}.id IN (SELECT owner_id FROM relations WHERE class = ? AND field = ?"
-            " AND target_class = ? AND target_id = ?)",
+            (
+                f"{alias}.id IN (SELECT owner_id FROM relations WHERE class = ? AND field = ?"
+                " AND target_class = ? AND target_id = ?)"
+            ),
             [class_name, node.path[0], value["className"], value["objectId"]],
         )
 
     def _In(self, node: In, alias: str, class_name: str) -> Frag:
-        frag = self._any(source(alias, node.path, class_name), node.path, class_name, lambda s: s.in_(node.values))
+        frag = self._any(
+            source(alias, node.path, class_name),
+            node.path,
+            class_name,
+            lambda s: s.in_(node.values),
+        )
         return _not(frag) if node.negate else frag
 
     def _All(self, node: All, alias: str, class_name: str) -> Frag:
         if not node.values:
             return FALSE  # MongoDB: $all of nothing matches nothing
         src = source(alias, node.path, class_name)
-        return _and(self._any(src, node.path, class_name, lambda s, v=v: s.eq(v)) for v in node.values)
+        return _and(
+            self._any(src, node.path, class_name, lambda s, v=v: s.eq(v)) for v in node.values
+        )
 
     def _Size(self, node: Size, alias: str, class_name: str) -> Frag:
         return source(alias, node.path, class_name).size(node.size)
@@ -415,13 +460,21 @@ class Compiler:
         return source(alias, node.path, class_name).exists(node.exists)
 
     def _Regex(self, node: Regex, alias: str, class_name: str) -> Frag:
-        return self._any(source(alias, node.path, class_name), node.path, class_name, lambda s: s.regex(node.pattern, node.flags))
+        return self._any(
+            source(alias, node.path, class_name),
+            node.path,
+            class_name,
+            lambda s: s.regex(node.pattern, node.flags),
+        )
 
     def _InQuery(self, node: InQuery, alias: str, class_name: str) -> Frag:
         sub = self.alias("s")
         ids = self.select(node.query, sub, (f"{sub}.id", []))
         frag = self._any(
-            source(alias, node.path, class_name), node.path, class_name, lambda s: s.pointer_in(node.query.class_name, ids)
+            source(alias, node.path, class_name),
+            node.path,
+            class_name,
+            lambda s: s.pointer_in(node.query.class_name, ids),
         )
         return _not(frag) if node.negate else frag
 
@@ -438,8 +491,10 @@ class Compiler:
 
     def _RelatedTo(self, node: RelatedTo, alias: str, class_name: str) -> Frag:
         return (
-            f"{alias}.id IN (SELECT target_id FROM relations WHERE class = ? AND field = ?"
-            " AND owner_id = ? AND target_class = ?)",
+            (
+                f"{alias}.id IN (SELECT target_id FROM relations WHERE class = ? AND field = ?"
+                " AND owner_id = ? AND target_class = ?)"
+            ),
             [node.owner_class, node.key, node.owner_id, class_name],
         )
 
@@ -463,7 +518,10 @@ class Compiler:
         if node.west <= node.east:
             longitude = (f"{lng_sql} BETWEEN ? AND ?", lng_params + [node.west, node.east])
         else:  # the box crosses the antimeridian
-            longitude = (f"({lng_sql} >= ? OR {lng_sql} <= ?)", lng_params + [node.west] + lng_params + [node.east])
+            longitude = (
+                f"({lng_sql} >= ? OR {lng_sql} <= ?)",
+                lng_params + [node.west] + lng_params + [node.east],
+            )
         return _and([is_geo, latitude, longitude])
 
     # --- helpers -------------------------------------------------------------
@@ -472,9 +530,14 @@ class Compiler:
         if not src.is_json:
             return "0", []
         _, (lat_sql, lat_params), (lng_sql, lng_params) = src.geo()
-        return f"lc_distance(?, ?, {lat_sql}, {lng_sql})", [near.latitude, near.longitude] + lat_params + lng_params
+        return f"lc_distance(?, ?, {lat_sql}, {lng_sql})", [
+            near.latitude,
+            near.longitude,
+        ] + lat_params + lng_params
 
-    def _any(self, src: Source, path: Path, class_name: str, predicate: Callable[[Source], Frag]) -> Frag:
+    def _any(
+        self, src: Source, path: Path, class_name: str, predicate: Callable[[Source], Frag]
+    ) -> Frag:
         """The predicate on the value itself, or on any element when it is an array.
 
         Fields whose schema type is known and not Array skip the element test."""
@@ -489,8 +552,10 @@ class Compiler:
         elem_sql, elem_params = predicate(_JsonSource(src.doc, f"{each}.fullkey", []))
         type_sql, type_params = src.type_()
         return (
-            f"({direct[0]} OR ({type_sql} IS 'array' AND EXISTS (SELECT 1 FROM json_each({src.doc}, {src.path_sql})"
-            f" AS {each} WHERE {elem_sql})))",
+            (
+                f"({direct[0]} OR ({type_sql} IS 'array' AND EXISTS (SELECT 1 FROM json_each({src.doc}, {src.path_sql})"
+                f" AS {each} WHERE {elem_sql})))"
+            ),
             direct[1] + type_params + src.path_params + elem_params,
         )
 
