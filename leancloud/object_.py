@@ -443,15 +443,18 @@ class Object(metaclass=ObjectMeta):
         return where.dump()["where"]
 
     def fetch(self, select: Optional[Sequence[str]] = None, include: Optional[Sequence[str]] = None) -> Object:
-        """Reload the object from the server, keeping only the fields of ``select`` if given."""
+        """Merge the server's copy (only the ``select`` fields, if given) into the object.
+
+        As in the official SDK, pending changes are forgotten and fields the answer
+        lacks keep their local values; a missing object answers ``{}`` and changes nothing.
+        """
         if not self.id:
             raise ValueError("cannot fetch an object that has no objectId")
         params = {}
-        for name, keys in (("keys", select), ("include", include)):
-            if keys:
-                if not isinstance(keys, (list, tuple)):
-                    raise TypeError(f"{'select' if name == 'keys' else name} must be a list or a tuple")
-                params[name] = ",".join(keys)
+        if select:
+            params["keys"] = _joined("select", select)
+        if include:
+            params["include"] = _joined("include", include)
         response = client.get(self._path(), params)
         self._update_data(response.json())
         return self
@@ -491,6 +494,12 @@ class Object(metaclass=ObjectMeta):
 
 
 # -- saving graphs of objects ------------------------------------------------------
+
+
+def _joined(name: str, keys: Any) -> str:
+    if not isinstance(keys, (list, tuple)):
+        raise TypeError(f"{name} must be a list or a tuple of field names")
+    return ",".join(keys)
 
 
 def _check_objects(objs: Sequence[Any]) -> None:
