@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 import requests
 
 from leancloud import client
@@ -36,7 +37,6 @@ def test_sdk_is_pointed_at_the_server(leancloud_server):
 
 
 def test_sdk_errors_come_back_as_leancloud_errors(leancloud_server):
-    import pytest
 
     from leancloud import LeanCloudError
 
@@ -62,3 +62,34 @@ def test_clean_server_starts_empty(leancloud_clean_server):
 
 def test_clean_server_forgets_the_previous_test(leancloud_clean_server):
     assert client.get("/classes/Scratch").json() == {"results": []}
+
+
+def test_sdk_objects_end_to_end(leancloud_clean_server):
+    import leancloud
+
+    Post = leancloud.Object.extend("Post")
+    post = Post(title="hi", views=1, tags=["a"])
+    post.save()
+    assert len(post.id) == 24 and post.created_at is not None
+    post.increment("views", 2)
+    post.add_unique("tags", "b")
+    post.save()
+    fetched = Post.create_without_data(post.id)
+    fetched.fetch()
+    assert fetched.get("views") == 3 and sorted(fetched.get("tags")) == ["a", "b"]
+
+    posts = [Post(title=str(i), views=i) for i in range(3)]
+    Post.save_all(posts)
+    query = leancloud.Query(Post).greater_than_or_equal_to("views", 1).ascending("views")
+    assert [p.get("views") for p in query.find()] == [1, 2, 3]
+    assert query.count() == 3
+
+    post.set("views", 100)
+    with pytest.raises(leancloud.LeanCloudError) as exc:
+        post.save(where=leancloud.Query(Post).equal_to("views", 999))
+    assert exc.value.code == 305
+
+    Post.destroy_all(posts)
+    assert leancloud.Query(Post).count() == 1
+    post.destroy()
+    assert leancloud.Query(Post).count() == 0
