@@ -8,15 +8,22 @@ Two attributes are a contract with ``leancloud.relation``: ``_where`` (the condi
 dict) and ``_extra`` (extra request parameters such as ``redirectClassNameForKey``,
 sent with every request and included in ``dump()``).
 
+Kept on purpose: ``contains``/``startswith``/``endswith`` send the string unescaped, as
+the official SDK does, so it is a regular expression (``contains("k", "a.b")`` matches
+``"axb"``); apps may rely on that, and escaping would change the wire request.
+
 Deliberate differences from the official SDK (same wire request otherwise):
 
-* ``contains``/``startswith``/``endswith`` send the string unescaped, as the official
-  SDK does, so it is a regular expression (``contains("k", "a.b")`` matches ``"axb"``).
+* Bad arguments (wrong types, a negative ``limit`` or ``skip``) raise before any request.
 * ``do_cloud_query(cql, [a, b])`` sends ``pvalues`` as a JSON array, like
   ``do_cloud_query(cql, a, b)``; the official SDK sends a JSON *string* in the first form.
+  Values are encoded with the codec, so dates and objects work as placeholders.
 * A condition added to a key that holds an ``equal_to`` value replaces that value
   (the official SDK raises ``TypeError`` or corrupts the value).
 * ``FriendshipQuery.scan`` yields users, like its ``find``.
+* ``find``/``first`` build objects of the class named by a top-level ``className`` in
+  the response (sent for ``redirectClassNameForKey``), as the JS SDK does; the official
+  Python SDK builds them as the queried (parent) class.
 """
 
 from __future__ import annotations
@@ -391,27 +398,37 @@ class Query:
 
     # -- actions -------------------------------------------------------------------
 
-    def _make_object(self, data: Dict[str, Any]) -> Object:
+    def _make_object(self, data: Dict[str, Any], cls: Type[Object]) -> Object:
         """One result row -> an object; FriendshipQuery turns rows into users instead."""
-        obj = self._query_class()
+        obj = cls()
         obj._update_data(data)
         return obj
+
+    def _objects(self, content: Dict[str, Any]) -> List[Object]:
+        """The result rows as objects.
+
+        A top-level ``className`` names their class: LeanCloud sends it for CQL and for
+        ``redirectClassNameForKey`` (a relation queried through its parent's class).
+        """
+        name = content.get("className")
+        cls = _resolve_class(name) if isinstance(name, str) and name else self._query_class
+        return [self._make_object(row, cls) for row in _results(content)]
 
     def _find(self, params: Dict[str, Any]) -> Dict[str, Any]:
         return _content(f"/classes/{self._class_name}", params)
 
     def find(self) -> List[Object]:
         """All objects matching the query (up to ``limit``, the server's default 100)."""
-        return [self._make_object(row) for row in _results(self._find(self.dump()))]
+        return self._objects(self._find(self.dump()))
 
     def first(self) -> Object:
         """The first matching object; ``LeanCloudError(101)`` if there is none."""
         params = self.dump()
         params["limit"] = 1
-        results = _results(self._find(params))
-        if not results:
+        found = self._objects(self._find(params))
+        if not found:
             raise LeanCloudError(OBJECT_NOT_FOUND, "Object not found")
-        return self._make_object(results[0])
+        return found[0]
 
     def get(self, object_id: str) -> Object:
         """The object with this id (ignores ``where``; honours ``select`` and ``include``).
@@ -464,7 +481,7 @@ class Query:
         while True:
             content = _content(path, params)
             for row in _results(content):
-                yield self._make_object(row)
+                yield self._make_object(row, self._query_class)
             cursor = content.get("cursor")
             if not cursor:
                 return
@@ -480,13 +497,11 @@ class Query:
             params["pvalues"] = codec.encode(list(pvalues))
         content = _content("/cloudQuery", params)
         class_name = content.get("className")
-        results = _results(content)
-        objects: List[Object] = []
-        if results:
-            if not isinstance(class_name, str):
+        if not isinstance(class_name, str) or not class_name:
+            if _results(content):
                 raise LeanCloudError(BAD_RESPONSE, "expected a 'className' in the CQL response")
-            objects = [Query(class_name)._make_object(row) for row in results]
-        return CQLResult(objects, content.get("count"), class_name)
+            return CQLResult([], content.get("count"), None)
+        return CQLResult(Query(class_name)._objects(content), content.get("count"), class_name)
 
 
 class FriendshipQuery(Query):
@@ -505,7 +520,7 @@ class FriendshipQuery(Query):
         super().__init__(class_name)
         self._friendship_field = _FRIENDSHIP_FIELDS[class_name]
 
-    def _make_object(self, data: Dict[str, Any]) -> Object:
+    def _make_object(self, data: Dict[str, Any], cls: Type[Object]) -> Object:
         user_data = data.get(self._friendship_field)
         if not isinstance(user_data, dict):
             raise LeanCloudError(

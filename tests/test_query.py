@@ -422,6 +422,16 @@ def test_find_as_user_objects(api):
     assert user.get("username") == "ann"
 
 
+def test_a_class_name_in_the_response_names_the_result_class(api):
+    # LeanCloud answers a redirectClassNameForKey query with the related class's name.
+    api.get(f"{API}/classes/Band", json={"results": [ROW], "className": "Member"})
+    query = Query("Band")
+    query._extra["redirectClassNameForKey"] = "members"
+    (found,) = query.find()
+    assert isinstance(found, Object.as_class("Member"))
+    assert sent(api.calls[0]) == {"where": {}, "redirectClassNameForKey": "members"}
+
+
 def test_server_errors_surface_as_leancloud_error(api):
     api.get(f"{API}/classes/GameScore", status=400, json={"code": 102, "error": "bad where"})
     with pytest.raises(LeanCloudError) as info:
@@ -565,6 +575,12 @@ def test_cloud_query_count_only(api):
     api.get(f"{API}/cloudQuery", json={"results": [], "className": "GameScore", "count": 3})
     result = Query.do_cloud_query("select count(*) from GameScore")
     assert (result.results, result.count) == ([], 3)
+
+
+def test_cloud_query_rows_without_class_name_are_a_bad_response(api):
+    api.get(f"{API}/cloudQuery", json={"results": [ROW]})
+    with pytest.raises(LeanCloudError):
+        Query.do_cloud_query("select * from GameScore")
 
 
 def test_cloud_query_refuses_non_string_cql(api):
