@@ -60,14 +60,18 @@ def serve_command(args: argparse.Namespace) -> int:
 
     from leancloud.server import create_app
 
-    app = create_app(
-        args.data,
-        app_id=args.app_id,
-        app_key=args.app_key,
-        master_key=args.master_key,
-        hook_key=args.hook_key,
-    )
-    server = make_server(args.host, args.port, app, threaded=True)
+    try:
+        app = create_app(
+            args.data,
+            app_id=args.app_id,
+            app_key=args.app_key,
+            master_key=args.master_key,
+            hook_key=args.hook_key,
+        )
+        server = make_server(args.host, args.port, app, threaded=True)
+    except (OSError, ValueError) as exc:  # unusable data dir or key (werkzeug reports ports)
+        print(f"leancloud serve: {exc}", file=sys.stderr)
+        return 1
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     url = f"http://{shown_host}:{server.port}"
     config = app.config

@@ -77,7 +77,7 @@ def load_config(
     Explicit keys are not written to disk: they are the caller's to keep.
     """
     data_dir = data_dir or DEFAULT_DATA_DIR
-    os.makedirs(data_dir, exist_ok=True)
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)  # it holds the keys and the data
     path = os.path.join(data_dir, CONFIG_FILE)
     stored = _read_keys(path)
     explicit = {

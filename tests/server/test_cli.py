@@ -147,3 +147,19 @@ def test_a_command_is_required(capsys):
         main([])
     assert exc.value.code == 2
     assert "serve" in capsys.readouterr().err
+
+
+def test_port_in_use_is_a_clean_error(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as exc:  # werkzeug explains and exits
+            main(["serve", "--port", str(port), "--data", str(tmp_path), *KEYS])
+    assert exc.value.code == 1
+    assert f"Port {port} is in use" in capsys.readouterr().err
+
+
+def test_keys_with_commas_are_refused(tmp_path, capsys):
+    assert main(["serve", "--data", str(tmp_path), "--app-key", "a,b"]) == 1
+    assert "app_key" in capsys.readouterr().err
