@@ -63,7 +63,7 @@ def _object_base() -> Type[Object]:
 def _resolve_class(query_class: QueryClass) -> Type[Object]:
     base = _object_base()
     if isinstance(query_class, str) and query_class:
-        return base.as_class("_File" if query_class == "File" else query_class)
+        return base.as_class(query_class)  # the registry maps "User" to _User, "File" to _File
     if isinstance(query_class, type) and issubclass(query_class, base):
         return query_class
     raise ValueError(
@@ -411,7 +411,9 @@ class Query:
         ``redirectClassNameForKey`` (a relation queried through its parent's class).
         """
         name = content.get("className")
-        cls = _resolve_class(name) if isinstance(name, str) and name else self._query_class
+        cls = self._query_class
+        if isinstance(name, str) and name and name != self._class_name:
+            cls = _resolve_class(name)
         return [self._make_object(row, cls) for row in _results(content)]
 
     def _find(self, params: Dict[str, Any]) -> Dict[str, Any]:
