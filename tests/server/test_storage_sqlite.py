@@ -149,6 +149,10 @@ def test_dates_compare_in_time_order_whatever_their_offset(storage):
     assert ids(storage, {"at": date("2020-01-01T00:00:00Z")}) == ["early"]
     assert ids(storage, {"at": {"$gt": date("2020-01-01T00:30:00Z")}}) == ["late"]
     assert ids(storage, {"at": {"$lte": date("2020-01-01T00:30:00Z")}}) == ["early"]
+    assert [o["objectId"] for o in find(storage, order="-at")] == ["late", "text", "early"]
+    with storage.write() as tx:
+        tx.ensure_fields("Item", {"at": {"type": "Date"}})  # a known Date column sorts the same
+    assert [o["objectId"] for o in find(storage, order="at")] == ["early", "text", "late"]
     stored = find(storage, {"objectId": "late"})[0]["at"]
     assert stored == date("2020-01-01T01:00:00.500Z")
 

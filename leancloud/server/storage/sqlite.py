@@ -9,9 +9,10 @@ Schema::
         Partial expression indexes make ``_User`` lookups by username, email and
         mobilePhoneNumber indexed.
     readers(class, object_id, principal)
-        One row per non-``*`` ACL key granting read; queries keep rows where
-        ``public_read = 1 OR id IN (SELECT object_id FROM readers WHERE class = ?
-        AND principal IN (<the principal's ACL keys>))``.
+        One row per non-``*`` ACL key granting read; a query keeps a row when
+        ``public_read = 1 OR EXISTS (SELECT 1 FROM readers WHERE class = row.class AND
+        object_id = row.id AND principal IN (<the principal's ACL keys>))``: one primary
+        key probe per non-public candidate row.
     relations(class, field, owner_id, target_class, target_id)
         Relation columns; indexed both ways (``$relatedTo`` and reverse lookups).
     classes(name), schema_fields(class, field, type, target_class)
@@ -71,7 +72,6 @@ CREATE TABLE IF NOT EXISTS readers (
     class TEXT NOT NULL, object_id TEXT NOT NULL, principal TEXT NOT NULL,
     PRIMARY KEY (class, object_id, principal)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS readers_by_principal ON readers (class, principal, object_id);
 CREATE TABLE IF NOT EXISTS relations (
     class TEXT NOT NULL, field TEXT NOT NULL, owner_id TEXT NOT NULL,
     target_class TEXT NOT NULL, target_id TEXT NOT NULL,
@@ -242,7 +242,7 @@ class _Reads:
     def _fetch(self, refs: List[Ref], principal: Principal) -> Dict[Ref, dict]:
         """Readable objects of any classes by (class, id): one statement for all of them."""
         compiler = self._compiler(principal)
-        acl_sql, acl_params = compiler.readable("o", None)
+        acl_sql, acl_params = compiler.readable("o")
         sql = (
             "SELECT o.class, o.id, o.created_at, o.updated_at, o.data FROM objects o WHERE (o.class, o.id) IN"
             " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"

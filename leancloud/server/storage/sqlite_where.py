@@ -231,8 +231,10 @@ class _JsonSource:
         value_sql, value_params = self.value()
         return f"{type_sql}, {value_sql}", type_params + value_params
 
-    def sort_key(self) -> Frag:
+    def sort_key(self, known_type: Optional[str] = None) -> Frag:
         """Dates sort by their iso text, everything else by its JSON value."""
+        if known_type is not None and known_type != "Date":
+            return self.value()
         iso_sql, iso_params = self.sub("iso").value()
         value_sql, value_params = self.value()
         return f"IFNULL({iso_sql}, {value_sql})", iso_params + value_params
@@ -289,7 +291,7 @@ class _ColumnSource:
     def pair(self) -> Frag:
         return f"'text', {self.column}", []
 
-    def sort_key(self) -> Frag:
+    def sort_key(self, known_type: Optional[str] = None) -> Frag:
         return self.column, []
 
 
@@ -348,7 +350,7 @@ class Compiler:
             (f"{alias}.class = {literal}", [])
             if literal
             else (f"{alias}.class = ?", [query.class_name]),
-            self.readable(alias, query.class_name),
+            self.readable(alias),
         ]
         if query.where is not None:
             frags.append(self.condition(query.where, alias, query.class_name))
@@ -356,31 +358,28 @@ class Compiler:
             frags.append(extra)
         return _and(f for f in frags if f is not TRUE)
 
-    def readable(self, alias: str, class_name: Optional[str]) -> Frag:
-        """Rows readable by the principal: public ones, or ones listing one of its ACL keys."""
+    def readable(self, alias: str) -> Frag:
+        """Rows readable by the principal: public ones, or ones listing one of its ACL keys.
+
+        A correlated probe of the readers index per non-public candidate row, so a point
+        lookup costs one probe however many rows the principal can read."""
         if self.acl_keys is None:
             return TRUE
-        if class_name is None:  # rows of several classes (includes)
-            return (
-                (
-                    f"({alias}.public_read = 1 OR EXISTS (SELECT 1 FROM readers r WHERE r.class = {alias}.class"
-                    f" AND r.object_id = {alias}.id AND r.principal IN (SELECT value FROM json_each(?))))"
-                ),
-                [self.acl_keys],
-            )
         return (
             (
-                f"({alias}.public_read = 1 OR {alias}.id IN (SELECT object_id FROM readers"
-                " WHERE class = ? AND principal IN (SELECT value FROM json_each(?))))"
+                f"({alias}.public_read = 1 OR EXISTS (SELECT 1 FROM readers r"
+                f" WHERE r.class = {alias}.class AND r.object_id = {alias}.id"
+                " AND r.principal IN (SELECT value FROM json_each(?))))"
             ),
-            [class_name, self.acl_keys],
+            [self.acl_keys],
         )
 
     def order_by(self, query: Query, alias: str) -> Frag:
         """The query's order; else distance for a top-level ``$nearSphere``; objectId breaks ties."""
         parts: List[Frag] = []
         for path, descending in query.order:
-            sql, params = source(alias, path, query.class_name).sort_key()
+            known_type = self._known_type(query.class_name, path)
+            sql, params = source(alias, path, query.class_name).sort_key(known_type)
             parts.append((sql + (" DESC" if descending else ""), params))
         if not query.order:
             near = _top_level_near(query.where)
@@ -535,6 +534,11 @@ class Compiler:
             near.longitude,
         ] + lat_params + lng_params
 
+    def _known_type(self, class_name: str, path: Path) -> Optional[str]:
+        """The schema type of a top-level field, None when unknown (or nested)."""
+        spec = self.field_type(class_name, path[0]) if len(path) == 1 else None
+        return None if spec is None else spec["type"]
+
     def _any(
         self, src: Source, path: Path, class_name: str, predicate: Callable[[Source], Frag]
     ) -> Frag:
@@ -544,10 +548,8 @@ class Compiler:
         direct = predicate(src)
         if not src.is_json:
             return direct
-        if len(path) == 1:
-            spec = self.field_type(class_name, path[0])
-            if spec is not None and spec.get("type") not in ("Array", "Any"):
-                return direct
+        if self._known_type(class_name, path) not in (None, "Array"):
+            return direct
         each = self.alias("je")
         elem_sql, elem_params = predicate(_JsonSource(src.doc, f"{each}.fullkey", []))
         type_sql, type_params = src.type_()
