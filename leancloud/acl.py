@@ -4,6 +4,7 @@ The wire form maps ``"*"``, user ids and ``"role:<name>"`` to ``{"read": true,
 "write": true}``. As in the official SDK, revoking a permission removes its key (and an
 entry left empty) instead of storing ``false``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -49,7 +50,9 @@ class ACL:
     def __init__(self, permissions_by_id: Optional[Permissions] = None) -> None:
         if permissions_by_id is not None and not isinstance(permissions_by_id, dict):
             raise TypeError(f"ACL takes a dict of permissions, not {permissions_by_id!r}")
-        self.permissions_by_id: Permissions = copy.deepcopy(permissions_by_id) if permissions_by_id else {}
+        self.permissions_by_id: Permissions = (
+            copy.deepcopy(permissions_by_id) if permissions_by_id else {}
+        )
 
     def dump(self) -> Permissions:
         """The wire form (a copy: changing it does not change the ACL)."""

@@ -1,4 +1,5 @@
 """Geographic points and great-circle distances between them."""
+
 from __future__ import annotations
 
 import math
@@ -6,7 +7,7 @@ from typing import Any, Dict
 
 from leancloud import codec
 
-__all__ = ["GeoPoint", "EARTH_RADIUS_KM", "EARTH_RADIUS_MILES"]
+__all__ = ["EARTH_RADIUS_KM", "EARTH_RADIUS_MILES", "GeoPoint"]
 
 # The radii LeanCloud's SDKs convert radians with.
 EARTH_RADIUS_KM = 6371.0

@@ -23,6 +23,7 @@ Deliberate differences from the official SDK (same wire requests otherwise):
   metadata but are not sent as changes, and ``clear()`` leaves them alone.
 * Bytes values round-trip (the official SDK decoded them to ``None``).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -33,7 +34,7 @@ from leancloud.acl import ACL
 from leancloud.errors import BAD_RESPONSE, LeanCloudError
 from leancloud.relation import Relation
 
-__all__ = ["Object", "ObjectMeta", "BATCH_SIZE"]
+__all__ = ["BATCH_SIZE", "Object", "ObjectMeta"]
 
 # Items per /batch request: LeanCloud advises at most 100.
 BATCH_SIZE = 100
@@ -48,9 +49,16 @@ _BUILTIN_CLASS_NAMES = {
     "File": "_File",
 }
 _METADATA_KEYS = ("objectId", "createdAt", "updatedAt")
-_HOOK_NAMES = ("beforeSave", "afterSave", "beforeUpdate", "afterUpdate", "beforeDelete", "afterDelete")
+_HOOK_NAMES = (
+    "beforeSave",
+    "afterSave",
+    "beforeUpdate",
+    "afterUpdate",
+    "beforeDelete",
+    "afterDelete",
+)
 
-_classes: Dict[str, "ObjectMeta"] = {}
+_classes: Dict[str, ObjectMeta] = {}
 
 T = TypeVar("T", bound="Object")
 
@@ -68,13 +76,17 @@ def _check_class_name(name: Any) -> str:
 class ObjectMeta(type):
     """Registers every ``Object`` subclass and gives classes the ``query`` property."""
 
-    def __new__(mcs, name: str, bases: Tuple[type, ...], namespace: Dict[str, Any], **kwargs: Any) -> ObjectMeta:
+    def __new__(
+        mcs, name: str, bases: Tuple[type, ...], namespace: Dict[str, Any], **kwargs: Any
+    ) -> ObjectMeta:
         class_name = namespace.pop("class_name", None)
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
         if not any(isinstance(base, ObjectMeta) for base in bases):
             cls._class_name = name  # Object itself
             return cls
-        cls._class_name = _check_class_name(class_name) if class_name is not None else _wire_class_name(name)
+        cls._class_name = (
+            _check_class_name(class_name) if class_name is not None else _wire_class_name(name)
+        )
         _classes[cls._class_name] = cls
         return cls
 
@@ -442,7 +454,9 @@ class Object(metaclass=ObjectMeta):
             raise TypeError("where only works for an object that has been saved")
         return where.dump()["where"]
 
-    def fetch(self, select: Optional[Sequence[str]] = None, include: Optional[Sequence[str]] = None) -> Object:
+    def fetch(
+        self, select: Optional[Sequence[str]] = None, include: Optional[Sequence[str]] = None
+    ) -> Object:
         """Merge the server's copy (only the ``select`` fields, if given) into the object.
 
         As in the official SDK, pending changes are forgotten and fields the answer
@@ -484,7 +498,11 @@ class Object(metaclass=ObjectMeta):
         if any(obj.is_new() for obj in objs):
             raise ValueError("Could not destroy unsaved object")
         requests = [
-            {"method": "DELETE", "path": f"/{client.SERVER_VERSION}{obj._path()}", "body": dict(obj._flags)}
+            {
+                "method": "DELETE",
+                "path": f"/{client.SERVER_VERSION}{obj._path()}",
+                "body": dict(obj._flags),
+            }
             for obj in objs
         ]
         _raise_failures(list(zip(objs, _send_batch(requests))))
@@ -527,7 +545,9 @@ def _direct_refs(value: Any) -> Iterator[Any]:
 
 
 def _unsaved_references(obj: Object) -> List[Object]:
-    return [ref for ref in _direct_refs(obj._attributes) if isinstance(ref, Object) and ref.id is None]
+    return [
+        ref for ref in _direct_refs(obj._attributes) if isinstance(ref, Object) and ref.id is None
+    ]
 
 
 def _unsaved_children(roots: Any, exclude: Optional[Object]) -> List[Object]:
@@ -600,7 +620,9 @@ def _item_error(error: Any) -> LeanCloudError:
 
 
 def _raise_failures(pairs: List[Tuple[Object, Dict[str, Any]]]) -> None:
-    _raise_errors([(obj, _item_error(result["error"])) for obj, result in pairs if "error" in result])
+    _raise_errors(
+        [(obj, _item_error(result["error"])) for obj, result in pairs if "error" in result]
+    )
 
 
 def _raise_errors(failures: List[Tuple[Object, LeanCloudError]]) -> None:

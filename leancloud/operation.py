@@ -21,6 +21,7 @@ object's local value is estimated with ``_apply``. Merges follow the official SD
 * A pair that cannot merge raises ``ValueError`` naming both operations, instead of
   a bare ``TypeError('invalid op')``.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -28,18 +29,18 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from leancloud import codec
 
 __all__ = [
-    "BaseOp",
-    "Set",
-    "Unset",
-    "Delete",
-    "Increment",
     "Add",
     "AddUnique",
-    "Remove",
+    "BaseOp",
     "BitAnd",
     "BitOr",
     "BitXor",
+    "Delete",
+    "Increment",
     "Relation",
+    "Remove",
+    "Set",
+    "Unset",
 ]
 
 
@@ -386,9 +387,8 @@ class Relation(BaseOp):
         if self._target_class_name is None:
             self._target_class_name = class_name
         elif self._target_class_name != class_name:
-            raise TypeError(
-                f"a relation holds objects of one class: {self._target_class_name}, not {class_name}"
-            )
+            expected = self._target_class_name
+            raise TypeError(f"a relation holds objects of one class: {expected}, not {class_name}")
 
     @property
     def target_class_name(self) -> Optional[str]:
@@ -451,8 +451,7 @@ class Relation(BaseOp):
             raise TypeError(f"field {key!r} holds {old!r}, not a relation")
         if self._target_class_name is not None:
             if old.target_class_name not in (None, self._target_class_name):
-                raise TypeError(
-                    f"relation {key!r} holds {old.target_class_name} objects, not {self._target_class_name}"
-                )
+                held, given = old.target_class_name, self._target_class_name
+                raise TypeError(f"relation {key!r} holds {held} objects, not {given}")
             old.target_class_name = self._target_class_name
         return old

@@ -4,6 +4,7 @@ A relation is never sent as a value: ``add``/``remove`` record a pending relatio
 operation on the parent object (sent by its next ``save()``), and ``query`` reads the
 related objects with ``$relatedTo``.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence

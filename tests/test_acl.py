@@ -1,8 +1,8 @@
 """ACL: permissions by user id, role and public, in LeanCloud's wire form."""
+
 import pytest
 
 from leancloud import ACL, Object, codec
-
 
 # The registered classes (whatever leancloud.user/role define), not new ones.
 _User = Object.as_class("_User")

@@ -1,4 +1,5 @@
-"""The wire codec: every wire type survives decode -> encode, and values survive encode -> decode."""
+"""The wire codec: wire values survive decode -> encode, Python values encode -> decode."""
+
 import datetime as dt
 
 import pytest
@@ -48,7 +49,13 @@ def test_decoded_types():
 
 
 def test_included_pointer_is_a_fetched_object():
-    wire = dict(pointer(), createdAt=CREATED, updatedAt=CREATED, title="Nemo", cover={"__type": "Bytes", "base64": "AQ=="})
+    wire = dict(
+        pointer(),
+        createdAt=CREATED,
+        updatedAt=CREATED,
+        title="Nemo",
+        cover={"__type": "Bytes", "base64": "AQ=="},
+    )
     song = codec.decode(wire)
     assert song.is_existed() and song.get("title") == "Nemo" and song.get("cover") == b"\x01"
     assert song.created_at == dt.datetime(2024, 1, 12, 3, 4, 5, 678000, tzinfo=dt.timezone.utc)
@@ -99,7 +106,9 @@ def test_malformed_pointers_raise():
 # -- property-based ----------------------------------------------------------------
 
 _dates = st.datetimes(
-    min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=st.just(dt.timezone.utc)
+    min_value=dt.datetime(1970, 1, 1),
+    max_value=dt.datetime(2200, 1, 1),
+    timezones=st.just(dt.timezone.utc),
 ).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
 _points = st.builds(GeoPoint, st.floats(-90, 90), st.floats(-180, 180))
 _scalars = st.one_of(
@@ -115,7 +124,9 @@ _scalars = st.one_of(
 _keys = st.text(min_size=1).filter(lambda k: k not in ("__type", "__op"))
 _values = st.recursive(
     _scalars,
-    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(_keys, children, max_size=4)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(_keys, children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -144,7 +155,12 @@ def test_pointers_and_objects_round_trip(ids, extra):
     assert _comparable(decoded["extra"]) == _comparable(extra)
 
 
-@given(st.dictionaries(st.sampled_from(["*", "u1", "u2", "role:Admin"]), st.fixed_dictionaries({}, optional={"read": st.just(True), "write": st.just(True)})))
+@given(
+    st.dictionaries(
+        st.sampled_from(["*", "u1", "u2", "role:Admin"]),
+        st.fixed_dictionaries({}, optional={"read": st.just(True), "write": st.just(True)}),
+    )
+)
 def test_acl_round_trip_through_an_object(permissions):
     song = CodecSong()
     song._update_data({"objectId": "s1", "ACL": permissions})

@@ -1,4 +1,5 @@
 """GeoPoint: validation, wire form and great-circle distances."""
+
 import math
 
 import pytest
@@ -17,7 +18,9 @@ def test_defaults_and_dump():
     assert (point.latitude, point.longitude) == (39.9, 116.4)
 
 
-@pytest.mark.parametrize("lat, lng", [(90.1, 0), (-90.1, 0), (0, 180.5), (0, -181), (float("nan"), 0)])
+@pytest.mark.parametrize(
+    "lat, lng", [(90.1, 0), (-90.1, 0), (0, 180.5), (0, -181), (float("nan"), 0)]
+)
 def test_out_of_range_raises_value_error(lat, lng):
     with pytest.raises(ValueError, match="GeoPoint"):
         GeoPoint(lat, lng)

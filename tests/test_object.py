@@ -1,4 +1,5 @@
 """Object: the class registry, local changes, and the wire shape of every request."""
+
 import datetime as dt
 import json
 
@@ -70,8 +71,15 @@ def test_extend_returns_one_class_per_name():
 
 @pytest.mark.parametrize(
     "name, wire",
-    [("User", "_User"), ("Role", "_Role"), ("Installation", "_Installation"), ("Notification", "_Notification"),
-     ("Conversation", "_Conversation"), ("SysMessage", "_SysMessage"), ("File", "_File")],
+    [
+        ("User", "_User"),
+        ("Role", "_Role"),
+        ("Installation", "_Installation"),
+        ("Notification", "_Notification"),
+        ("Conversation", "_Conversation"),
+        ("SysMessage", "_SysMessage"),
+        ("File", "_File"),
+    ],
 )
 def test_builtin_names_map_to_system_classes(name, wire):
     assert Object.extend(name)._class_name == wire
@@ -297,7 +305,9 @@ def test_update_data_decodes_and_cleans():
     assert album.created_at.tzinfo is not None and album.get("createdAt") == album.created_at
     assert album.updated_at == dt.datetime(2024, 1, 13, tzinfo=dt.timezone.utc)
     assert album.get_acl() == ACL({"*": {"read": True}})
-    assert album.get("released") == dt.datetime(2024, 1, 12, 3, 4, 5, 678000, tzinfo=dt.timezone.utc)
+    assert album.get("released") == dt.datetime(
+        2024, 1, 12, 3, 4, 5, 678000, tzinfo=dt.timezone.utc
+    )
     assert isinstance(album.get("band"), ObjBand) and album.get("band").id == "b1"
     assert album.get("title") == "local"
 
@@ -313,10 +323,15 @@ def test_save_new_object_posts_its_fields(api):
         json={"objectId": "a1", "createdAt": CREATED},
         match=[
             matchers.query_param_matcher({"fetchWhenSave": "false"}),
-            matchers.header_matcher({"X-LC-Id": APP_ID, "Content-Type": "application/json;charset=utf-8"}, strict_match=False),
+            matchers.header_matcher(
+                {"X-LC-Id": APP_ID, "Content-Type": "application/json;charset=utf-8"},
+                strict_match=False,
+            ),
         ],
     )
-    album = ObjAlbum(title="Once", tags=["a"], when=dt.datetime(2024, 1, 12, 3, 4, 5, tzinfo=dt.timezone.utc))
+    album = ObjAlbum(
+        title="Once", tags=["a"], when=dt.datetime(2024, 1, 12, 3, 4, 5, tzinfo=dt.timezone.utc)
+    )
     album.set("loc", GeoPoint(1, 2)).set_acl(ACL({"*": {"read": True}}))
     album.increment("plays", 2)
     assert album.save() is None
@@ -366,7 +381,11 @@ def test_save_with_where_sends_the_condition(api):
         f"{API}/classes/ObjAlbum/a1",
         status=400,
         json={"code": 305, "error": "No effect on updating/deleting a document."},
-        match=[matchers.query_param_matcher({"fetchWhenSave": "false", "where": json.dumps(where, separators=(",", ":"))})],
+        match=[
+            matchers.query_param_matcher(
+                {"fetchWhenSave": "false", "where": json.dumps(where, separators=(",", ":"))}
+            )
+        ],
     )
     album = saved_album()
     album.set("title", "x")
@@ -392,10 +411,18 @@ def test_save_with_a_bad_where_raises_before_sending(api, make_where, album):
 def test_save_saves_unsaved_children_first_in_one_batch(api):
     add_batch(
         api,
-        [{"success": {"objectId": "b1", "createdAt": CREATED}}, {"success": {"objectId": "b2", "createdAt": CREATED}},
-         {"success": {"objectId": "b3", "updatedAt": UPDATED}}],
+        [
+            {"success": {"objectId": "b1", "createdAt": CREATED}},
+            {"success": {"objectId": "b2", "createdAt": CREATED}},
+            {"success": {"objectId": "b3", "updatedAt": UPDATED}},
+        ],
     )
-    api.add(responses.POST, f"{API}/classes/ObjAlbum", status=201, json={"objectId": "a1", "createdAt": CREATED})
+    api.add(
+        responses.POST,
+        f"{API}/classes/ObjAlbum",
+        status=201,
+        json={"objectId": "a1", "createdAt": CREATED},
+    )
     first, second = ObjBand(name="one"), ObjBand(name="two")
     dirty_saved = ObjBand.create_without_data("b3").set("name", "three")
     clean_saved = ObjBand.create_without_data("b4")
@@ -417,7 +444,12 @@ def test_save_saves_unsaved_children_first_in_one_batch(api):
 def test_children_are_saved_after_their_own_children(api):
     add_batch(api, [{"success": {"objectId": "g1", "createdAt": CREATED}}])
     add_batch(api, [{"success": {"objectId": "c1", "createdAt": CREATED}}])
-    api.add(responses.POST, f"{API}/classes/ObjAlbum", status=201, json={"objectId": "a1", "createdAt": CREATED})
+    api.add(
+        responses.POST,
+        f"{API}/classes/ObjAlbum",
+        status=201,
+        json={"objectId": "a1", "createdAt": CREATED},
+    )
     grandchild = ObjBand(name="g")
     child = ObjBand(name="c", member=grandchild)
     ObjAlbum(band=child).save()
@@ -428,7 +460,9 @@ def test_children_are_saved_after_their_own_children(api):
 
 def test_saved_objects_may_point_back_at_their_parent(api):
     add_batch(api, [{"success": {"objectId": "b1", "createdAt": CREATED}}])
-    api.add(responses.PUT, f"{API}/classes/ObjAlbum/a1", json={"objectId": "a1", "updatedAt": UPDATED})
+    api.add(
+        responses.PUT, f"{API}/classes/ObjAlbum/a1", json={"objectId": "a1", "updatedAt": UPDATED}
+    )
     album = saved_album()
     album.set("band", ObjBand(album=album))
     album.save()
@@ -476,7 +510,12 @@ class FakeFile:
 
 def test_unsaved_files_are_saved_before_the_object(api):
     api.add(responses.POST, f"{API}/fileCallback", json={})
-    api.add(responses.POST, f"{API}/classes/ObjAlbum", status=201, json={"objectId": "a1", "createdAt": CREATED})
+    api.add(
+        responses.POST,
+        f"{API}/classes/ObjAlbum",
+        status=201,
+        json={"objectId": "a1", "createdAt": CREATED},
+    )
     ObjAlbum(cover=FakeFile()).save()
     assert body(api.calls[1]) == {"cover": {"__type": "File", "id": "f1"}}
 
@@ -514,7 +553,9 @@ def test_ignored_hooks_travel_with_saves_and_deletes(api):
 
 def test_master_key_also_allows_disabling_hooks():
     client.init(APP_ID, master_key=MASTER_KEY)
-    assert ObjAlbum().disable_after_hook()._flags == {"__ignore_hooks": ["afterSave", "afterUpdate", "afterDelete"]}
+    assert ObjAlbum().disable_after_hook()._flags == {
+        "__ignore_hooks": ["afterSave", "afterUpdate", "afterDelete"]
+    }
 
 
 # -- fetch and destroy -------------------------------------------------------------
@@ -528,7 +569,13 @@ def test_fetch_sends_keys_and_include(api):
             "objectId": "a1",
             "createdAt": CREATED,
             "updatedAt": UPDATED,
-            "band": {"__type": "Pointer", "className": "ObjBand", "objectId": "b1", "createdAt": CREATED, "name": "N"},
+            "band": {
+                "__type": "Pointer",
+                "className": "ObjBand",
+                "objectId": "b1",
+                "createdAt": CREATED,
+                "name": "N",
+            },
         },
         match=[matchers.query_param_matcher({"keys": "name,band", "include": "band"})],
     )
@@ -540,7 +587,12 @@ def test_fetch_sends_keys_and_include(api):
 
 
 def test_fetch_of_a_missing_object_leaves_data_as_is(api):
-    api.add(responses.GET, f"{API}/classes/ObjAlbum/a1", json={}, match=[matchers.query_param_matcher({})])
+    api.add(
+        responses.GET,
+        f"{API}/classes/ObjAlbum/a1",
+        json={},
+        match=[matchers.query_param_matcher({})],
+    )
     album = ObjAlbum.create_without_data("a1")
     album.fetch()
     assert album.attributes == {} and not album.is_existed()
@@ -556,14 +608,24 @@ def test_fetch_refusals(api):
 
 
 def test_destroy_sends_an_empty_flags_body(api):
-    api.add(responses.DELETE, f"{API}/classes/ObjAlbum/a1", json={}, match=[matchers.json_params_matcher({})])
+    api.add(
+        responses.DELETE,
+        f"{API}/classes/ObjAlbum/a1",
+        json={},
+        match=[matchers.json_params_matcher({})],
+    )
     ObjAlbum.create_without_data("a1").destroy()
     ObjAlbum().destroy()  # unsaved: nothing to delete, no request
     assert len(api.calls) == 1
 
 
 def test_destroy_failure_raises(api):
-    api.add(responses.DELETE, f"{API}/classes/ObjAlbum/a1", status=403, json={"code": 403, "error": "Forbidden"})
+    api.add(
+        responses.DELETE,
+        f"{API}/classes/ObjAlbum/a1",
+        status=403,
+        json={"code": 403, "error": "Forbidden"},
+    )
     with pytest.raises(LeanCloudError) as info:
         ObjAlbum.create_without_data("a1").destroy()
     assert info.value.code == 403
@@ -573,7 +635,13 @@ def test_destroy_failure_raises(api):
 
 
 def test_save_all_sends_one_batch(api):
-    add_batch(api, [{"success": {"objectId": "n1", "createdAt": CREATED}}, {"success": {"objectId": "a1", "updatedAt": UPDATED}}])
+    add_batch(
+        api,
+        [
+            {"success": {"objectId": "n1", "createdAt": CREATED}},
+            {"success": {"objectId": "a1", "updatedAt": UPDATED}},
+        ],
+    )
     new, old = ObjAlbum(title="new"), saved_album()
     old.set("title", "old")
     Object.save_all([new, old])
@@ -595,7 +663,9 @@ def test_save_all_saves_children_first(api):
 def test_save_all_chunks_batches_of_100(api):
     albums = [ObjAlbum(n=i) for i in range(150)]
     add_batch(api, [{"success": {"objectId": f"id{i}", "createdAt": CREATED}} for i in range(100)])
-    add_batch(api, [{"success": {"objectId": f"id{i}", "createdAt": CREATED}} for i in range(100, 150)])
+    add_batch(
+        api, [{"success": {"objectId": f"id{i}", "createdAt": CREATED}} for i in range(100, 150)]
+    )
     Object.save_all(albums)
     assert [len(batch_items(call)) for call in api.calls] == [100, 50]
     assert batch_items(api.calls[1])[0]["body"] == {"n": 100}
@@ -605,14 +675,20 @@ def test_save_all_chunks_batches_of_100(api):
 def test_save_all_reports_every_failure(api):
     add_batch(
         api,
-        [{"error": {"code": 142, "error": "first"}}, {"success": {"objectId": "ok", "createdAt": CREATED}},
-         {"error": {"code": 137, "error": "second"}}],
+        [
+            {"error": {"code": 142, "error": "first"}},
+            {"success": {"objectId": "ok", "createdAt": CREATED}},
+            {"error": {"code": 137, "error": "second"}},
+        ],
     )
     albums = [ObjAlbum(n=i) for i in range(3)]
     with pytest.raises(LeanCloudError) as info:
         Object.save_all(albums)
     assert (info.value.code, info.value.error) == (142, "first")
-    assert [(obj, err.code) for obj, err in info.value.errors] == [(albums[0], 142), (albums[2], 137)]
+    assert [(obj, err.code) for obj, err in info.value.errors] == [
+        (albums[0], 142),
+        (albums[2], 137),
+    ]
     assert albums[1].id == "ok" and albums[0].is_new() and albums[2].is_dirty("n")
 
 
@@ -630,7 +706,11 @@ def test_destroy_all_sends_one_batch_of_deletes(api):
     Object.destroy_all([first, second])
     assert batch_items(api.calls[0]) == [
         {"method": "DELETE", "path": "/1.1/classes/ObjAlbum/a1", "body": {}},
-        {"method": "DELETE", "path": "/1.1/classes/ObjBand/b1", "body": {"__ignore_hooks": ["beforeDelete"]}},
+        {
+            "method": "DELETE",
+            "path": "/1.1/classes/ObjBand/b1",
+            "body": {"__ignore_hooks": ["beforeDelete"]},
+        },
     ]
 
 

@@ -1,4 +1,5 @@
 """Field operations: wire forms, local estimates, and the merge table of rest-api.md §3.3."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -46,7 +47,13 @@ def test_values_are_encoded_in_dumps():
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: Increment("1"), lambda: Increment(True), lambda: BitAnd(1.5), lambda: BitOr(True), lambda: Add(1)],
+    [
+        lambda: Increment("1"),
+        lambda: Increment(True),
+        lambda: BitAnd(1.5),
+        lambda: BitOr(True),
+        lambda: Add(1),
+    ],
 )
 def test_bad_arguments_raise_type_error(make):
     with pytest.raises(TypeError):
@@ -123,7 +130,10 @@ def test_relation_ops_merge_and_dump():
     first = operation.Relation(adds=[a, b], removes=[c])
     second = operation.Relation(adds=[c], removes=[b])
     merged = second._merge(first)
-    pointer = lambda i: {"__type": "Pointer", "className": "Track", "objectId": i}  # noqa: E731
+
+    def pointer(object_id):
+        return {"__type": "Pointer", "className": "Track", "objectId": object_id}
+
     assert merged.dump() == {
         "__op": "Batch",
         "ops": [
@@ -132,7 +142,10 @@ def test_relation_ops_merge_and_dump():
         ],
     }
     assert operation.Relation(adds=[a]).dump() == {"__op": "AddRelation", "objects": [pointer("a")]}
-    assert operation.Relation(removes=[a]).dump() == {"__op": "RemoveRelation", "objects": [pointer("a")]}
+    assert operation.Relation(removes=[a]).dump() == {
+        "__op": "RemoveRelation",
+        "objects": [pointer("a")],
+    }
     assert operation.Relation().dump() == {}
     assert [o.id for o in merged.added] == ["a", "c"]
     assert [(type(o), o.id) for o in merged.removed] == [(Track, "b")]
@@ -183,7 +196,10 @@ def test_bit_merges_are_exact(first, a, second, b, x):
         merged = op2._merge(op1)
     except ValueError:
         # Refused only when no single op fits: check the per-bit map has no such form.
-        mask, flip = op1._affine()[0] & op2._affine()[0], (op1._affine()[1] & op2._affine()[0]) ^ op2._affine()[1]
+        mask, flip = (
+            op1._affine()[0] & op2._affine()[0],
+            (op1._affine()[1] & op2._affine()[0]) ^ op2._affine()[1],
+        )
         assert flip != 0 and mask != -1 and mask != ~flip
         return
     assert merged._apply(x) == expected
@@ -226,11 +242,16 @@ def _check_merged_equals_sequence(initial, ops):
         assert pending._apply(initial) == value
 
 
-@given(st.one_of(st.just(operation._UNSET), st.lists(_LIST_ITEMS, max_size=4)), st.lists(_GENERIC_OPS, max_size=5))
+@given(
+    st.one_of(st.just(operation._UNSET), st.lists(_LIST_ITEMS, max_size=4)),
+    st.lists(_GENERIC_OPS, max_size=5),
+)
 def test_merged_array_ops_equal_the_sequence(initial, ops):
     _check_merged_equals_sequence(initial, ops)
 
 
-@given(st.one_of(st.just(operation._UNSET), st.integers(-100, 100)), st.lists(_NUMBER_OPS, max_size=5))
+@given(
+    st.one_of(st.just(operation._UNSET), st.integers(-100, 100)), st.lists(_NUMBER_OPS, max_size=5)
+)
 def test_merged_number_ops_equal_the_sequence(initial, ops):
     _check_merged_equals_sequence(initial, ops)

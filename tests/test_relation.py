@@ -1,4 +1,5 @@
 """Relation fields: pending changes on the parent, and the queries they build."""
+
 import json
 
 import pytest
@@ -40,7 +41,11 @@ def test_relation_save_request(api):
     relation = band.relation("members")
     relation.add(Member.create_without_data("m1"))
     relation.remove(Member.create_without_data("m2"))
-    api.add(responses.PUT, f"{API}/classes/RelBand/b1", json={"objectId": "b1", "updatedAt": "2024-01-01T00:00:00.000Z"})
+    api.add(
+        responses.PUT,
+        f"{API}/classes/RelBand/b1",
+        json={"objectId": "b1", "updatedAt": "2024-01-01T00:00:00.000Z"},
+    )
     band.save()
     assert json.loads(api.calls[0].request.body) == {
         "members": {
@@ -64,7 +69,7 @@ def test_refusals():
     with pytest.raises(TypeError):
         band.relation("name")
     with pytest.raises(ValueError):
-        Band().relation("members").query  # the parent has no id yet
+        _ = Band().relation("members").query  # the parent has no id yet
 
 
 def test_query_with_known_target_class():
@@ -112,9 +117,15 @@ def test_reverse_query():
 
 def test_decoded_relation_attaches_to_its_object():
     band = Band()
-    band._update_data({"objectId": "b1", "members": {"__type": "Relation", "className": "RelMember"}})
+    band._update_data(
+        {"objectId": "b1", "members": {"__type": "Relation", "className": "RelMember"}}
+    )
     relation = band.relation("members")
     assert isinstance(relation, Relation)
-    assert (relation.parent, relation.key, relation.target_class_name) == (band, "members", "RelMember")
+    assert (relation.parent, relation.key, relation.target_class_name) == (
+        band,
+        "members",
+        "RelMember",
+    )
     assert relation.query._query_class is Member
     assert codec.encode(relation) == {"__type": "Relation", "className": "RelMember"}
