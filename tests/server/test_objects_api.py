@@ -226,7 +226,8 @@ def test_delete_comma_joined_ids(api):
         ({"n": [1, True]}, {"__op": "AddUnique", "objects": [True, 1]}, [1, True]),
         ({"n": [1, 2, 1]}, {"__op": "Remove", "objects": [1]}, [2]),
         ({"n": [1, True]}, {"__op": "Remove", "objects": [True]}, [1]),
-        ({}, {"__op": "Remove", "objects": [1]}, []),
+        ({}, {"__op": "Remove", "objects": [1]}, None),
+        ({"n": None}, {"__op": "Remove", "objects": [1]}, []),
         ({"n": 6}, {"__op": "BitAnd", "value": 3}, 2),
         ({"n": 6}, {"__op": "BitOr", "value": 3}, 7),
         ({"n": 6}, {"__op": "BitXor", "value": 3}, 5),
@@ -278,7 +279,7 @@ def test_ops_on_create(api):
         params={"fetchWhenSave": "true"},
         status=201,
     )
-    assert body["a"] == [1] and body["r"] == [] and "d" not in body
+    assert body["a"] == [1] and "r" not in body and "d" not in body
 
 
 def test_dotted_keys_on_update(api):

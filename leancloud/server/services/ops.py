@@ -189,6 +189,8 @@ def _add_unique(current: Any, op: Mapping[str, Any], path: str) -> Any:
 
 def _remove(current: Any, op: Mapping[str, Any], path: str) -> Any:
     items = _objects(op)
+    if current is MISSING:
+        return MISSING  # like MongoDB's $pullAll: nothing to remove from, nothing created
     existing = _current(current, lambda v: isinstance(v, list), "Remove", path, [])
     return [value for value in existing if not any(same_value(value, item) for item in items)]
 
