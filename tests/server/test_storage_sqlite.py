@@ -736,3 +736,26 @@ def test_redirect_class_name_for_key_queries_the_relation_target(storage):
 def test_builtin_fields_in_data_are_not_stored_twice(storage):
     put(storage, "Item", "a", objectId="forged", createdAt="x", ACL={"*": {}}, n=1)
     assert find(storage) == [{"objectId": "a", "createdAt": T0, "updatedAt": T0, "n": 1}]
+
+
+def test_schema_changes_from_another_process_are_seen(tmp_path):
+    path = str(tmp_path / "shared.sqlite")
+    first, second = SQLiteStorage(path), SQLiteStorage(path)  # two processes' caches
+    assert not second.class_exists("Item")
+    with first.write() as tx:
+        tx.ensure_fields("Item", {"n": {"type": "Number"}})
+    assert second.class_exists("Item")
+    with pytest.raises(ApiError) as info, second.write() as tx:
+        tx.ensure_fields("Item", {"n": {"type": "String"}})
+    assert info.value.code == 111
+    assert "m" not in second.schema("Item")["Item"]  # second's cache is now loaded
+    with first.write() as tx:
+        tx.ensure_fields("Item", {"m": {"type": "String"}})
+    with pytest.raises(ApiError) as info, second.write() as tx:
+        tx.ensure_fields("Item", {"m": {"type": "Number"}})  # unknown to second's cache
+    assert info.value.code == 111
+    with second.write() as tx:
+        tx.ensure_fields("Item", {"m": {"type": "String"}})
+    assert second.schema("Item")["Item"]["m"] == {"type": "String"}
+    first.close()
+    second.close()

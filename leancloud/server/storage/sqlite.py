@@ -346,10 +346,7 @@ class SQLiteStorage(Storage):
             for class_name, field, type_name, target in conn.execute(
                 "SELECT class, field, type, target_class FROM schema_fields"
             ):
-                spec = {"type": type_name}
-                if target is not None:
-                    spec["className"] = target
-                schema.setdefault(class_name, {})[field] = spec
+                schema.setdefault(class_name, {})[field] = _spec(type_name, target)
         with self._lock:
             if generation == self._schema_generation:
                 self._schema = schema
@@ -444,8 +441,16 @@ class SQLiteStorage(Storage):
         }
 
     def class_exists(self, class_name: str) -> bool:
+        """Cached; a miss asks the database, since another process may have created it."""
         with self._reads() as reads:
-            return class_name in reads._schema()
+            if class_name in reads._schema():
+                return True
+            found = reads._conn.execute(
+                "SELECT 1 FROM classes WHERE name = ?", [class_name]
+            ).fetchone()
+        if found:
+            self._invalidate_schema()
+        return found is not None
 
     # --- writes -----------------------------------------------------------------
 
@@ -573,6 +578,8 @@ class _SQLiteTx(_Reads, WriteTx):
             self._pending.setdefault(class_name, {})
 
     def ensure_fields(self, class_name: str, types: Dict[str, dict]) -> None:
+        """Known fields are checked against the cached schema; fields new to this process are
+        checked against the database (another process may have added them) before insert."""
         check_class_name(class_name)
         self._register_class(class_name)
         known = {**BUILTIN_FIELDS, **self._schema().get(class_name, {})}
@@ -585,23 +592,29 @@ class _SQLiteTx(_Reads, WriteTx):
             current = known.get(field) or added.get(field)
             if current is None:
                 added[field] = spec
-            elif (current["type"], current.get("className")) != (
-                spec["type"],
-                spec.get("className"),
-            ):
-                raise ApiError(
-                    111,
-                    f"Invalid value type for field '{field}' expected {_type_label(current)} but got {_type_label(spec)}.",
-                )
-        if added:
-            self._conn.executemany(
-                "INSERT INTO schema_fields (class, field, type, target_class) VALUES (?, ?, ?, ?)",
-                [
-                    (class_name, field, spec["type"], spec.get("className"))
-                    for field, spec in added.items()
-                ],
-            )
-            self._pending.setdefault(class_name, {}).update(added)
+            else:
+                _check_type(field, current, spec)
+        if not added:
+            return
+        for field, current in self._stored_fields(class_name, list(added)).items():
+            self._storage._invalidate_schema()  # our cache missed another process's field
+            _check_type(field, current, added.pop(field))
+        self._conn.executemany(
+            "INSERT INTO schema_fields (class, field, type, target_class) VALUES (?, ?, ?, ?)",
+            [
+                (class_name, field, spec["type"], spec.get("className"))
+                for field, spec in added.items()
+            ],
+        )
+        self._pending.setdefault(class_name, {}).update(added)
+
+    def _stored_fields(self, class_name: str, fields: List[str]) -> Dict[str, dict]:
+        rows = self._conn.execute(
+            "SELECT field, type, target_class FROM schema_fields"
+            " WHERE class = ? AND field IN (SELECT value FROM json_each(?))",
+            [class_name, _dumps(fields)],
+        )
+        return {field: _spec(type_name, target) for field, type_name, target in rows}
 
     def relation_add(
         self,
@@ -628,6 +641,19 @@ class _SQLiteTx(_Reads, WriteTx):
         self._conn.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
         self._conn.execute(
             "INSERT OR REPLACE INTO sessions (token, user_id) VALUES (?, ?)", [token, user_id]
+        )
+
+
+def _spec(type_name: str, target: Optional[str]) -> dict:
+    return {"type": type_name} if target is None else {"type": type_name, "className": target}
+
+
+def _check_type(field: str, current: dict, spec: dict) -> None:
+    if (current["type"], current.get("className")) != (spec["type"], spec.get("className")):
+        raise ApiError(
+            111,
+            f"Invalid value type for field '{field}' expected {_type_label(current)}"
+            f" but got {_type_label(spec)}.",
         )
 
 
