@@ -93,3 +93,28 @@ def test_sdk_objects_end_to_end(leancloud_clean_server):
     assert leancloud.Query(Post).count() == 1
     post.destroy()
     assert leancloud.Query(Post).count() == 0
+
+
+def test_concurrent_increments_over_real_http(leancloud_server):
+    import threading
+
+    headers = {"X-LC-Id": leancloud_server.app_id, "X-LC-Key": leancloud_server.app_key}
+    base = leancloud_server.url + "/1.1/classes/LiveCounter"
+    object_id = requests.post(base, json={"n": 0}, headers=headers).json()["objectId"]
+    failures = []
+
+    def bump():
+        with requests.Session() as session:
+            for _ in range(10):
+                body = {"n": {"__op": "Increment", "amount": 1}}
+                response = session.put(f"{base}/{object_id}", json=body, headers=headers)
+                if response.status_code != 200:
+                    failures.append(response.text)
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert requests.get(f"{base}/{object_id}", headers=headers).json()["n"] == 80
