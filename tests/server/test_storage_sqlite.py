@@ -8,6 +8,7 @@ from leancloud.server.errors import ApiError
 from leancloud.server.principal import ANONYMOUS, MASTER, Principal
 from leancloud.server.query import parse_query, parse_where, resolve_redirect
 from leancloud.server.storage import SQLiteStorage, StoredObject
+from leancloud.server.storage.sqlite_where import Compiler
 
 T0 = "2024-01-01T00:00:00.000Z"
 
@@ -759,3 +760,24 @@ def test_schema_changes_from_another_process_are_seen(tmp_path):
     assert second.schema("Item")["Item"]["m"] == {"type": "String"}
     first.close()
     second.close()
+
+
+def test_user_login_lookups_use_their_indexes(tmp_path):
+    connections = []
+    storage = SQLiteStorage(str(tmp_path / "plan.sqlite"), on_connect=connections.append)
+    compiler = Compiler(
+        None, lambda class_name, field: storage.schema(class_name)[class_name].get(field)
+    )
+    for field in ("username", "email", "mobilePhoneNumber"):
+        query = parse_query("_User", {"where": {field: "x"}})
+        sql, params = compiler.select(query, "o", ("o.id", []))
+        plan = " ".join(
+            row[3] for row in connections[0].execute("EXPLAIN QUERY PLAN " + sql, params)
+        )
+        assert "USING INDEX objects_user_" in plan
+    storage.close()
+
+
+def test_in_memory_databases_are_refused():
+    with pytest.raises(ValueError):
+        SQLiteStorage(":memory:")

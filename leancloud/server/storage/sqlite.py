@@ -270,6 +270,8 @@ class SQLiteStorage(Storage):
         busy_timeout: float = 10.0,
         on_connect: Optional[Callable[[sqlite3.Connection], None]] = None,
     ) -> None:
+        if str(path) == ":memory:" or not str(path):
+            raise ValueError("SQLiteStorage needs a database file: pooled connections share it")
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
         self.path = str(path)
