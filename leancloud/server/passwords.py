@@ -9,6 +9,7 @@ Users imported from LeanCloud carry LeanCloud's hash (SHA-512 of salt + password
 then 512 more SHA-512 rounds, standard base64) with the salt in a separate field.
 Those verify here too, and always need an upgrade.
 """
+
 from __future__ import annotations
 
 import base64

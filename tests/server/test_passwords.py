@@ -1,4 +1,5 @@
 """Password hashing: our scrypt format and LeanCloud's exported hashes."""
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -50,7 +51,12 @@ def test_wrong_password_and_missing_hashes_never_verify():
 
 
 def test_malformed_scrypt_strings_do_not_verify_or_crash():
-    for stored in ("scrypt$x$1$1$aa$bb", "scrypt$16$1$1$!!$bb", "scrypt$15$1$1$aa$bb", "scrypt$16$1"):
+    for stored in (
+        "scrypt$x$1$1$aa$bb",
+        "scrypt$16$1$1$!!$bb",
+        "scrypt$15$1$1$aa$bb",
+        "scrypt$16$1",
+    ):
         assert not verify_password("secret", stored)
         assert needs_upgrade(stored)
 
