@@ -20,6 +20,7 @@ SYSTEM_CLASSES = frozenset(
         "_Conversation",
         "_SysMessage",
         "_Status",
+        "_LoginFailure",  # the server's failed-login record per user (master only)
     }
 )
 # Keys inside nested objects may be any text but the path syntax characters.

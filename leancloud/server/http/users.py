@@ -1,0 +1,93 @@
+"""``/1.1/users``, ``/1.1/login`` and ``/1.1/classes/_User``: thin glue to the users service.
+
+The Python SDK signs up and saves users through ``/1.1/classes/_User``, so those paths
+are routed here too (werkzeug prefers these static rules over ``/classes/<class_name>``):
+a user is never written by the generic object rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from werkzeug.routing import Rule
+
+from leancloud.server.http.objects import fetch_when_save, write_body
+from leancloud.server.http.request import ApiRequest, Reply
+from leancloud.server.services import users
+
+
+def sign_up(request: ApiRequest) -> Reply:
+    body = write_body(request)
+    if request.flag("failOnNotExist"):
+        user, created = users.log_in_with_auth_data(request.storage, request.principal, body, True)
+    else:
+        user, created = users.sign_up(request.storage, request.principal, body)
+    if not created:
+        return Reply(user)
+    return Reply(user, 201, {"Location": f"/1.1/users/{user['objectId']}"})
+
+
+def log_in(request: ApiRequest) -> Dict[str, Any]:
+    body = request.params if request.method == "GET" else request.json_object()
+    return users.log_in(request.storage, body)
+
+
+def me(request: ApiRequest) -> Dict[str, Any]:
+    token = request.params.get("session_token") or request.caller.session_token
+    return users.current_user(request.storage, token)
+
+
+def find(request: ApiRequest) -> Dict[str, Any]:
+    return users.find_users(request.storage, request.principal, request.params)
+
+
+def get(request: ApiRequest, user_id: str) -> Dict[str, Any]:
+    return users.get_user(request.storage, request.principal, user_id, request.params)
+
+
+def update(request: ApiRequest, user_id: str) -> Dict[str, Any]:
+    return users.update_user(
+        request.storage,
+        request.principal,
+        user_id,
+        write_body(request),
+        where=request.params.get("where"),
+        fetch=fetch_when_save(request),
+    )
+
+
+def delete(request: ApiRequest, user_id: str) -> Dict[str, Any]:
+    write_body(request)  # only flags, checked as on any delete
+    users.delete_user(request.storage, request.principal, user_id)
+    return {}
+
+
+def refresh_session_token(request: ApiRequest, user_id: str) -> Dict[str, Any]:
+    return users.refresh_session_token(request.storage, request.principal, user_id)
+
+
+def update_password(request: ApiRequest, user_id: str) -> Dict[str, Any]:
+    return users.update_password(request.storage, request.principal, user_id, request.json_object())
+
+
+def _both(path: str, methods: list, endpoint: Any) -> list:
+    """The same endpoint under ``/1.1/users`` and ``/1.1/classes/_User``."""
+    return [
+        Rule(f"/1.1/users{path}", methods=methods, endpoint=endpoint),
+        Rule(f"/1.1/classes/_User{path}", methods=methods, endpoint=endpoint),
+    ]
+
+
+RULES = [
+    *_both("", ["POST"], sign_up),
+    *_both("", ["GET"], find),
+    *_both("/<user_id>", ["GET"], get),
+    *_both("/<user_id>", ["PUT"], update),
+    *_both("/<user_id>", ["DELETE"], delete),
+    Rule("/1.1/login", methods=["GET", "POST"], endpoint=log_in),
+    Rule("/1.1/users/me", methods=["GET"], endpoint=me),
+    Rule(
+        "/1.1/users/<user_id>/refreshSessionToken", methods=["PUT"], endpoint=refresh_session_token
+    ),
+    Rule("/1.1/users/<user_id>/updatePassword", methods=["PUT"], endpoint=update_password),
+]
