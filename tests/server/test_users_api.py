@@ -1,5 +1,6 @@
 """Users and sessions over HTTP, against the real server and SQLite storage in tmp_path."""
 
+import json
 import re
 import threading
 
@@ -330,6 +331,22 @@ def test_clients_cannot_query_or_sort_on_hidden_fields(client, path, query):
     url = f"{path}?" + query % user["sessionToken"]
     assert error(client.get(url, headers=APP)) == (400, 105)
     assert client.get(url, headers=MASTER).status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="query/where.py still accepts hidden _User fields inside $inQuery",
+)
+def test_hidden_fields_cannot_be_probed_through_a_subquery_from_another_class(client):
+    user = sign_up(client)
+    pointer = {"__type": "Pointer", "className": "_User", "objectId": user["objectId"]}
+    client.post("/1.1/classes/Post", json={"author": pointer}, headers=APP)
+    prefix = user["sessionToken"][0]
+    probe = {"className": "_User", "where": {"sessionToken": {"$regex": "^" + prefix}}}
+    where = json.dumps({"author": {"$inQuery": probe}})
+    response = client.get("/1.1/classes/Post", query_string={"where": where}, headers=APP)
+    assert response.status_code == 400 or response.json["results"] == []
 
 
 @pytest.mark.parametrize("path", ["/1.1/users/", "/1.1/classes/_User/"])
