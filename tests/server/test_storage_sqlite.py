@@ -781,3 +781,22 @@ def test_user_login_lookups_use_their_indexes(tmp_path):
 def test_in_memory_databases_are_refused():
     with pytest.raises(ValueError):
         SQLiteStorage(":memory:")
+
+
+def test_typed_values_compare_whatever_their_key_order(storage):
+    reordered = {"objectId": "u1", "className": "_User", "__type": "Pointer"}
+    put(storage, "Item", "a", owner=reordered, at=date("2020-01-01T00:00:00Z"), where=geo(1, 2))
+    put(
+        storage,
+        "Item",
+        "b",
+        owner=pointer("_User", "u2"),
+        blob={"__type": "Bytes", "base64": "AAE="},
+    )
+    put(storage, "Fan", "f", user=pointer("_User", "u1"))
+    select = {"query": {"className": "Fan"}, "key": "user"}
+    assert ids(storage, {"owner": {"$select": select}}) == ["a"]
+    assert ids(storage, {"where": geo(1, 2)}) == ["a"]
+    assert ids(storage, {"blob": {"__type": "Bytes", "base64": "AAE="}}) == ["b"]
+    assert ids(storage, {"at": {"$in": [date("2020-01-01T00:00:00.000Z")]}}) == ["a"]
+    assert ids(storage, {"at": {"$ne": date("2020-01-01T00:00:00Z")}}) == ["b"]

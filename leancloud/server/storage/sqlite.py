@@ -146,11 +146,15 @@ def _data_json(data: Dict[str, Any]) -> str:
 
 
 def _normalized(value: Any) -> Any:
-    """A copy of wire JSON with every Date's iso in LeanCloud's form (text order = time order)."""
+    """A copy of wire JSON with every Date's iso in LeanCloud's form (text order = time order)
+    and typed values' keys in one order, so equal Pointers are equal JSON text ($select)."""
     if isinstance(value, dict):
-        if value.get("__type") == "Date":
-            return {**value, "iso": normalize_iso(value.get("iso"))}
-        return {key: _normalized(item) for key, item in value.items()}
+        type_name = value.get("__type")
+        if type_name is None:
+            return {key: _normalized(item) for key, item in value.items()}
+        if type_name == "Date":
+            value = {**value, "iso": normalize_iso(value.get("iso"))}
+        return {"__type": type_name, **{key: _normalized(value[key]) for key in sorted(value)}}
     if isinstance(value, list):
         return [_normalized(item) for item in value]
     return value
