@@ -70,6 +70,7 @@ def test_files_are_keyed_on_their_id():
 @pytest.mark.parametrize(
     "op, name, value",
     [
+        ("$eq", "eq", POINTER),
         ("$ne", "ne", 1),
         ("$lt", "lt", 2),
         ("$lte", "lte", "b"),

@@ -800,3 +800,10 @@ def test_typed_values_compare_whatever_their_key_order(storage):
     assert ids(storage, {"blob": {"__type": "Bytes", "base64": "AAE="}}) == ["b"]
     assert ids(storage, {"at": {"$in": [date("2020-01-01T00:00:00.000Z")]}}) == ["a"]
     assert ids(storage, {"at": {"$ne": date("2020-01-01T00:00:00Z")}}) == ["b"]
+
+
+def test_eq_operator_means_equality(storage):
+    put(storage, "Item", "a", tags=["x"], owner=pointer("_User", "u1"))
+    put(storage, "Item", "b", tags=["y"])
+    assert ids(storage, {"tags": {"$eq": "x"}}) == ["a"]
+    assert ids(storage, {"owner": {"$eq": pointer("_User", "u1")}}) == ["a"]

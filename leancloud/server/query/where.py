@@ -49,7 +49,7 @@ _DISTANCE_UNITS = {
 }
 _MAX_DISTANCE = {"$maxDistance" + unit: scale for unit, scale in _DISTANCE_UNITS.items()}
 _MIN_DISTANCE = {"$minDistance" + unit: scale for unit, scale in _DISTANCE_UNITS.items()}
-_COMPARE_OPS = {"$ne": "ne", "$lt": "lt", "$lte": "lte", "$gt": "gt", "$gte": "gte"}
+_COMPARE_OPS = {"$eq": "eq", "$ne": "ne", "$lt": "lt", "$lte": "lte", "$gt": "gt", "$gte": "gte"}
 
 
 def _invalid(message: str) -> ApiError:
@@ -160,7 +160,7 @@ def _operators(path: Path, ops: Dict[str, Any]) -> Node:
 
 def _compare(path: Path, op: str, arg: Any) -> Compare:
     value = parse_value(arg)
-    if op != "ne" and not _is_orderable(value):
+    if op not in ("eq", "ne") and not _is_orderable(value):
         raise _invalid(f"${op} expects a number, a string or a Date.")
     return Compare(path, op, value)
 
