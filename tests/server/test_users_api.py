@@ -535,3 +535,28 @@ def test_auth_data_with_fail_on_not_exist_is_211_for_a_new_account(client):
         400,
         250,
     )
+
+
+# --- the SDK's own requests over real HTTP ------------------------------------------
+
+
+def test_the_sdks_user_requests_work_against_the_live_server(leancloud_clean_server):
+    from leancloud import client as sdk
+    from leancloud.errors import LeanCloudError
+
+    signed_up = sdk.post(
+        "/classes/_User", {"username": "live", "password": "pw"}, query={"fetchWhenSave": False}
+    ).json()
+    token = signed_up["sessionToken"]
+    assert sdk.post("/login", {"username": "live", "password": "pw"}).json()["sessionToken"] == token
+    assert sdk.get("/users/me", {"session_token": token}).json()["objectId"] == signed_up["objectId"]
+    refreshed = sdk.put(
+        f"/users/{signed_up['objectId']}/refreshSessionToken", None, headers={"X-LC-Session": token}
+    ).json()
+    assert refreshed["sessionToken"] != token
+    with pytest.raises(LeanCloudError) as wrong:
+        sdk.post("/login", {"username": "live", "password": "nope"})
+    assert wrong.value.code == 210
+    with pytest.raises(LeanCloudError) as stale:
+        sdk.get("/users/me", {"session_token": token})
+    assert stale.value.code == 211
