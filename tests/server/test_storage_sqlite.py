@@ -807,3 +807,9 @@ def test_eq_operator_means_equality(storage):
     put(storage, "Item", "b", tags=["y"])
     assert ids(storage, {"tags": {"$eq": "x"}}) == ["a"]
     assert ids(storage, {"owner": {"$eq": pointer("_User", "u1")}}) == ["a"]
+
+
+def test_builtin_dates_are_normalised_on_write(storage):
+    put(storage, "Item", "a", created_at="2020-01-01T08:00:00+08:00")
+    obj = find(storage)[0]
+    assert obj["createdAt"] == obj["updatedAt"] == "2020-01-01T00:00:00.000Z"

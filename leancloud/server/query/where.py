@@ -49,6 +49,7 @@ _DISTANCE_UNITS = {
 }
 _MAX_DISTANCE = {"$maxDistance" + unit: scale for unit, scale in _DISTANCE_UNITS.items()}
 _MIN_DISTANCE = {"$minDistance" + unit: scale for unit, scale in _DISTANCE_UNITS.items()}
+_CANONICAL_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
 _COMPARE_OPS = {"$eq": "eq", "$ne": "ne", "$lt": "lt", "$lte": "lte", "$gt": "gt", "$gte": "gte"}
 
 
@@ -227,6 +228,8 @@ def _typed(type_name: Any, value: Dict[str, Any]) -> Dict[str, Any]:
 
 def normalize_iso(iso: Any) -> str:
     """Any ISO 8601 text -> LeanCloud's UTC millisecond form, so text order is time order."""
+    if isinstance(iso, str) and _CANONICAL_ISO.match(iso):
+        return iso
     try:
         return format_date(parse_date(iso))
     except ValueError:

@@ -313,6 +313,8 @@ class SQLiteStorage(Storage):
         try:
             yield conn
         finally:
+            if conn.in_transaction:  # never hand a half-finished transaction to the next user
+                conn.rollback()
             with self._lock:
                 if len(self._idle) < _MAX_IDLE_CONNECTIONS:
                     self._idle.append(conn)
@@ -533,8 +535,8 @@ class _SQLiteTx(_Reads, WriteTx):
                 [
                     obj.class_name,
                     obj.object_id,
-                    obj.created_at,
-                    obj.updated_at,
+                    normalize_iso(obj.created_at),
+                    normalize_iso(obj.updated_at),
                     _data_json(obj.data),
                     acl,
                     public_read,
@@ -550,7 +552,14 @@ class _SQLiteTx(_Reads, WriteTx):
         acl, public_read, readers = _acl_columns(obj.acl)
         cursor = self._conn.execute(
             "UPDATE objects SET updated_at = ?, data = ?, acl = ?, public_read = ? WHERE class = ? AND id = ?",
-            [obj.updated_at, _data_json(obj.data), acl, public_read, obj.class_name, obj.object_id],
+            [
+                normalize_iso(obj.updated_at),
+                _data_json(obj.data),
+                acl,
+                public_read,
+                obj.class_name,
+                obj.object_id,
+            ],
         )
         if cursor.rowcount == 0:
             raise ApiError(
