@@ -253,6 +253,39 @@ def test_lockout_survives_a_restart_and_is_hidden_from_clients(tmp_path, clock):
     assert restarted.get(f"/1.1/classes/_LoginFailure/{user['objectId']}", headers=APP).json == {}
 
 
+def test_parallel_guesses_cannot_slip_past_the_lockout(app, clock):
+    sign_up(Client(app))
+    codes = []
+
+    def guess():
+        response = log_in(Client(app), username="alice", password="wrong")
+        codes.append(response.json["code"])
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [210] * 6 + [219] * 6
+
+
+def test_password_checks_never_hold_the_write_lock(app, client, monkeypatch):
+    verify, checked = passwords.verify_password, []
+
+    def verify_outside_a_transaction(*args):
+        with app.storage.write():  # storage refuses to nest: this fails inside a write
+            checked.append(True)
+        return verify(*args)
+
+    monkeypatch.setattr(passwords, "verify_password", verify_outside_a_transaction)
+    alice = sign_up(client)
+    assert log_in(client, username="alice", password="s3cret").status_code == 200
+    url = f"/1.1/users/{alice['objectId']}/updatePassword"
+    body = {"old_password": "s3cret", "new_password": "n3w"}
+    assert client.put(url, json=body, headers=session(alice["sessionToken"])).status_code == 200
+    assert len(checked) == 2
+
+
 # --- the current user ---------------------------------------------------------------
 
 

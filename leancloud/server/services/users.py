@@ -290,7 +290,12 @@ def _login_field(body: Mapping[str, Any]) -> Tuple[str, str]:
 
 
 def log_in(storage: Storage, body: Mapping[str, Any]) -> Dict[str, Any]:
-    """Check the password (with the lockout) and answer the user with its session token."""
+    """Check the password (with the lockout) and answer the user with its session token.
+
+    The slow hash check runs between two short transactions, never holding the write
+    lock. The first one counts the attempt as a failure before checking, so parallel
+    guesses cannot slip past the lockout; a success then clears the record.
+    """
     field, value = _login_field(body)
     if field == "mobilePhoneNumber" and "smsCode" in body and "password" not in body:
         raise ApiError(1, "Logging in with an SMS code is not supported by this server.")
@@ -303,31 +308,23 @@ def log_in(storage: Storage, body: Mapping[str, Any]) -> Dict[str, Any]:
         failures = _Failures.load(tx, user.object_id)
         if failures.locked(now()):
             raise ApiError(219, "Too many failed login attempts; try again later.")
-        if not passwords.verify_password(
-            password, user.data.get("password"), user.data.get("salt")
-        ):
-            failures.record(tx, now())
-            result = None
-        else:
-            failures.clear(tx)
-            had_token = user.data.get("sessionToken")
-            token = _token_of(user)
-            if _upgrade_hash(user, password) or token != had_token:
-                tx.update(user)  # bookkeeping only: updatedAt stays
-            tx.set_session(user.object_id, token)  # also indexes imported users' tokens
-            result = render_user(tx, user.object_id, token)
-    if result is None:  # raised after the commit, so the failure stays recorded
+        failures.record(tx, now())
+    stored = user.data.get("password")
+    if not passwords.verify_password(password, stored, user.data.get("salt")):
         raise ApiError(210, _MISMATCH)
-    return result
-
-
-def _upgrade_hash(user: StoredObject, password: str) -> bool:
-    """Replace an imported or weaker hash after the password was verified."""
-    if not passwords.needs_upgrade(user.data.get("password")):
-        return False
-    user.data["password"] = passwords.hash_password(password)
-    user.data.pop("salt", None)
-    return True
+    upgrade = passwords.hash_password(password) if passwords.needs_upgrade(stored) else None
+    with storage.write() as tx:
+        user = _load(tx, user.object_id)
+        _Failures.load(tx, user.object_id).clear(tx)
+        had_token = user.data.get("sessionToken")
+        token = _token_of(user)
+        if upgrade is not None and user.data.get("password") == stored:
+            user.data["password"] = upgrade
+            user.data.pop("salt", None)
+        if token != had_token or user.data.get("password") != stored:
+            tx.update(user)  # bookkeeping only: updatedAt stays
+        tx.set_session(user.object_id, token)  # also indexes imported users' tokens
+        return render_user(tx, user.object_id, token)
 
 
 class _Failures:
@@ -489,14 +486,21 @@ def refresh_session_token(storage: Storage, principal: Principal, user_id: str) 
 def update_password(
     storage: Storage, principal: Principal, user_id: str, body: Mapping[str, Any]
 ) -> Dict[str, Any]:
-    """Change the password given the old one; answers a new session token."""
+    """Change the password given the old one; answers a new session token.
+
+    Hashing and checking happen outside the write transactions, as in ``log_in``.
+    """
     old = _require_password(body, "old_password")
-    new = _require_password(body, "new_password")
-    new_hash = passwords.hash_password(new)
+    new_hash = passwords.hash_password(_require_password(body, "new_password"))
+    with storage.write() as tx:
+        stored = _load_writable(tx, principal, user_id).data
+    wrong = ApiError(210, "The old password is wrong.")
+    if not passwords.verify_password(old, stored.get("password"), stored.get("salt")):
+        raise wrong
     with storage.write() as tx:
         user = _load_writable(tx, principal, user_id)
-        if not passwords.verify_password(old, user.data.get("password"), user.data.get("salt")):
-            raise ApiError(210, "The old password is wrong.")
+        if user.data.get("password") != stored.get("password"):
+            raise wrong  # changed meanwhile: the old password checked is no longer current
         user.data["password"] = new_hash
         user.data.pop("salt", None)
         return _replace_token(tx, user)
