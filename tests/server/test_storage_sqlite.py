@@ -499,24 +499,26 @@ def test_include_costs_one_statement_per_level(tmp_path):
         str(tmp_path / "traced.sqlite"),
         on_connect=lambda conn: conn.set_trace_callback(statements.append),
     )
+    put(storage, "_File", "f1", name="a.png", url="http://files/a.png")
 
     def selects(**params):
         statements.clear()
-        find(storage, class_name="Post", **params)
-        return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        results = find(storage, class_name="Post", **params)
+        return results, [s for s in statements if s.lstrip().upper().startswith("SELECT")]
 
     for n in (2, 20):
         for i in range(n):
-            put(storage, "Author", f"a{n}-{i}", boss=pointer("Author", f"a{n}-0"))
-            put(
-                storage,
-                "Post",
-                f"p{n}-{i}",
-                author=pointer("Author", f"a{n}-{i}"),
-                likers=[pointer("Author", f"a{n}-1")],
-            )
-        assert len(selects(include="author")) == 2
-        assert len(selects(include="author.boss,likers")) == 3
+            avatar = {"__type": "File", "id": "f1"}
+            put(storage, "Author", f"a{n}-{i}", boss=pointer("Author", f"a{n}-0"), avatar=avatar)
+            author, likers = pointer("Author", f"a{n}-{i}"), [pointer("Author", f"a{n}-1")]
+            put(storage, "Post", f"p{n}-{i}", author=author, likers=likers)
+        results, sql = selects(include="author")
+        assert len(sql) == 3  # posts, authors, the authors' files
+        assert results[-1]["author"]["avatar"]["url"] == "http://files/a.png"
+        results, sql = selects(include="author.boss,likers")
+        assert len(sql) == 5  # posts, authors (both keys), their files, bosses, their files
+        assert results[-1]["author"]["boss"]["avatar"]["name"] == "a.png"
+        assert len(selects()[1]) == 1
     storage.close()
 
 

@@ -2,7 +2,7 @@
 
 Hidden fields are dropped, Relation columns show their placeholder, pointers named by
 ``include`` are replaced level by level (one fetch per level for all rows), File values
-come back expanded (one fetch for the whole result), and ``keys`` projects last.
+come back expanded (one fetch per batch of objects), and ``keys`` projects last.
 Fetching is the adapter's job, passed in as callables, so this module has no SQL.
 """
 

@@ -91,6 +91,8 @@ _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 _MAX_IDLE_CONNECTIONS = 16
 _OPEN_ACL = {"*": {"read": True, "write": True}}
 _RESERVED = BUILTIN_COLUMNS | {"ACL"}
+# How a File value starts in the stored JSON (compact, typed values' __type first).
+_FILE_MARK = '"__type":"File"'
 BUILTIN_FIELDS: Dict[str, dict] = {
     "objectId": {"type": "String"},
     "createdAt": {"type": "Date"},
@@ -221,8 +223,8 @@ class _Reads:
         query = resolve_redirect(query, self._field_type)
         columns = OBJECT_COLUMNS.format(a="o") + (", o.acl" if query.return_acl else "")
         sql, params = self._compiler(principal).select(query, "o", (columns, []))
-        objects = [_wire(row) for row in self._conn.execute(sql, params)]
-        return self._present(objects, query, principal)
+        rows = self._conn.execute(sql, params).fetchall()
+        return self._present(self._objects(rows), query, principal)
 
     def count(self, query: Query, principal: Principal) -> int:
         sql, params = self._compiler(principal).count(resolve_redirect(query, self._field_type))
@@ -234,7 +236,6 @@ class _Reads:
             clean(obj, query.class_name, principal, relations)
         if query.include:
             include(objects, query.include, lambda refs: self._fetch(refs, principal))
-        expand_files(objects, self._files)
         if query.keys or query.exclude_keys:
             keys = query.keys
             if keys:  # included pointers stay, unless a key already narrows them
@@ -252,12 +253,21 @@ class _Reads:
             " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
             f" AND {acl_sql}"
         )
-        found = {}
-        for row in self._conn.execute(sql, [_dumps(refs)] + acl_params):
-            found[(row[0], row[1])] = clean(
-                _wire(row[1:]), row[0], principal, self._relations(row[0])
-            )
-        return found
+        rows = self._conn.execute(sql, [_dumps(refs)] + acl_params).fetchall()
+        objects = self._objects([row[1:] for row in rows])
+        return {
+            (row[0], row[1]): clean(obj, row[0], principal, self._relations(row[0]))
+            for row, obj in zip(rows, objects)
+        }
+
+    def _objects(self, rows: Sequence[Sequence[Any]]) -> List[dict]:
+        """Rows (id, created_at, updated_at, data, ...) -> wire objects, their File values
+        expanded; only rows whose stored JSON mentions a File are walked (one query for all)."""
+        objects = [_wire(row) for row in rows]
+        with_files = [obj for obj, row in zip(objects, rows) if _FILE_MARK in row[3]]
+        if with_files:
+            expand_files(with_files, self._files)
+        return objects
 
     def _files(self, ids: List[str]) -> Dict[str, dict]:
         sql = f"SELECT {OBJECT_COLUMNS.format(a='o')} FROM objects o WHERE o.class = ? AND o.id IN (SELECT value FROM json_each(?))"
@@ -407,7 +417,7 @@ class SQLiteStorage(Storage):
         with self._reads() as reads:
             sql, params = reads._compiler(principal).select(query, "o", columns, after)
             rows = reads._conn.execute(sql, params).fetchall()
-            objects = reads._present([_wire(row[:4]) for row in rows], query, principal)
+            objects = reads._present(reads._objects([row[:4] for row in rows]), query, principal)
         next_cursor = _encode_cursor(rows[-1][4]) if rows and len(rows) == limit else None
         return objects, next_cursor
 
