@@ -356,6 +356,8 @@ def test_hidden_fields_never_leave_through_get_query_or_include(app, client):
         'where={"$or":[{"password":{"$regex":"^scrypt"}}],"x":"%s"}',
         'where={"salt":{"$exists":false}}&x=%s',
         "order=-sessionToken&x=%s",
+        'where={"authData.weixin.access_token":{"$regex":"^a"}}&x=%s',
+        "order=username,authData.weixin.uid&x=%s",
     ],
 )
 @pytest.mark.parametrize("path", ["/1.1/users", "/1.1/classes/_User"])
@@ -542,6 +544,27 @@ def test_update_password_checks_the_old_one_and_issues_a_new_token(client):
     )
 
 
+def test_batch_items_go_through_the_user_rules(client):
+    alice = sign_up(client)
+    requests = [
+        {
+            "method": "POST",
+            "path": "/1.1/classes/_User",
+            "body": {"username": "b", "password": "p"},
+        },
+        {"method": "PUT", "path": f"/1.1/classes/_User/{alice['objectId']}", "body": {"age": 1}},
+        {
+            "method": "GET",
+            "path": "/1.1/users",
+            "params": {"where": {"password": {"$exists": True}}},
+        },
+    ]
+    results = client.post("/1.1/batch", json={"requests": requests}, headers=APP).json
+    assert TOKEN.match(results[0]["success"]["sessionToken"])
+    assert results[1]["error"]["code"] == 206
+    assert results[2]["error"]["code"] == 105
+
+
 # --- authData log-in ----------------------------------------------------------------
 
 
@@ -581,8 +604,12 @@ def test_the_sdks_user_requests_work_against_the_live_server(leancloud_clean_ser
         "/classes/_User", {"username": "live", "password": "pw"}, query={"fetchWhenSave": False}
     ).json()
     token = signed_up["sessionToken"]
-    assert sdk.post("/login", {"username": "live", "password": "pw"}).json()["sessionToken"] == token
-    assert sdk.get("/users/me", {"session_token": token}).json()["objectId"] == signed_up["objectId"]
+    assert (
+        sdk.post("/login", {"username": "live", "password": "pw"}).json()["sessionToken"] == token
+    )
+    assert (
+        sdk.get("/users/me", {"session_token": token}).json()["objectId"] == signed_up["objectId"]
+    )
     refreshed = sdk.put(
         f"/users/{signed_up['objectId']}/refreshSessionToken", None, headers={"X-LC-Session": token}
     ).json()

@@ -37,6 +37,8 @@ from leancloud.server.storage.output import HIDDEN_FIELDS as OUTPUT_HIDDEN_FIELD
 
 USER_CLASS = "_User"
 HIDDEN_FIELDS = frozenset(OUTPUT_HIDDEN_FIELDS[USER_CLASS])
+# Fields a client may not filter or sort users on: matching would leak them bit by bit.
+_SECRET_FIELDS = HIDDEN_FIELDS | {"authData"}
 FAILURES_CLASS = "_LoginFailure"
 LOGIN_FIELDS = ("username", "email", "mobilePhoneNumber")
 # Fields only the server writes; a client's values for them are dropped.
@@ -390,7 +392,7 @@ def get_user(
 def _mentions_hidden(value: Any) -> bool:
     if isinstance(value, dict):
         return any(
-            k.split(".")[0] in HIDDEN_FIELDS or _mentions_hidden(v) for k, v in value.items()
+            k.split(".")[0] in _SECRET_FIELDS or _mentions_hidden(v) for k, v in value.items()
         )
     if isinstance(value, list):
         return any(_mentions_hidden(v) for v in value)
@@ -398,12 +400,14 @@ def _mentions_hidden(value: Any) -> bool:
 
 
 def find_users(storage: Storage, principal: Principal, params: Mapping[str, Any]) -> Dict[str, Any]:
-    """A ``_User`` query; only master may filter or sort on hidden fields, which would
-    otherwise leak password hashes and tokens one comparison at a time."""
+    """A ``_User`` query; only master may filter or sort on hidden fields or authData,
+    which would otherwise leak hashes and tokens one comparison at a time."""
     if not principal.master:
         where = objects.decode_where(params.get("where") or {})
-        order = [part.strip().lstrip("-") for part in str(params.get("order") or "").split(",")]
-        if _mentions_hidden(where) or any(part in HIDDEN_FIELDS for part in order):
+        order = str(params.get("order") or "").split(",")
+        if _mentions_hidden(where) or any(
+            part.strip().lstrip("-").split(".")[0] in _SECRET_FIELDS for part in order
+        ):
             raise ApiError(105, "Hidden user fields cannot be queried.")
     return objects.find_objects(storage, principal, USER_CLASS, params)
 
