@@ -93,3 +93,9 @@ def test_any_unicode_password_round_trips(password, other):
     stored = hash_password(password, FAST)
     assert verify_password(password, stored)
     assert verify_password(other, stored) == (other == password)
+
+
+def test_the_production_cost_runs_within_openssls_memory_limit():
+    stored = hash_password("pw")  # the real DEFAULT_COST: ~0.2 s, 16 MiB
+    assert stored.startswith("scrypt$16384$8$5$")
+    assert verify_password("pw", stored) and not needs_upgrade(stored)
