@@ -815,3 +815,33 @@ def test_builtin_dates_are_normalised_on_write(storage):
     put(storage, "Item", "a", created_at="2020-01-01T08:00:00+08:00")
     obj = find(storage)[0]
     assert obj["createdAt"] == obj["updatedAt"] == "2020-01-01T00:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    "class_name, params",
+    [
+        ("_User", {"where": {"password": {"$regex": "^s"}}}),
+        ("_User", {"where": {"$or": [{"sessionToken": "t"}, {"username": "al"}]}}),
+        ("_User", {"where": {"authData.x.uid": "1"}}),
+        ("_User", {"order": "-salt"}),
+        (
+            "Item",
+            {"where": {"owner": {"$inQuery": {"className": "_User", "where": {"salt": "s"}}}}},
+        ),
+        (
+            "Item",
+            {"where": {"k": {"$select": {"query": {"className": "_User"}, "key": "password"}}}},
+        ),
+    ],
+)
+def test_hidden_fields_cannot_be_probed_except_by_master(storage, class_name, params):
+    put(storage, "_User", "u1", username="al", password="secret", salt="s", sessionToken="t")
+    query = parse_query(class_name, params)
+    for principal in (ANONYMOUS, Principal(user_id="u1")):
+        with pytest.raises(ApiError) as info:
+            storage.find(query, principal)
+        assert info.value.code == 105
+        if query.where is not None:  # a count does not sort
+            with pytest.raises(ApiError):
+                storage.count(query, principal)
+    storage.find(query, MASTER)

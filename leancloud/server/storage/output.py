@@ -13,12 +13,25 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 from leancloud.server.principal import Principal
 from leancloud.server.query.ast import Path
 
-__all__ = ["HIDDEN_FIELDS", "Ref", "clean", "expand_files", "include", "project"]
+__all__ = [
+    "HIDDEN_FIELDS",
+    "PROTECTED_FIELDS",
+    "Ref",
+    "clean",
+    "expand_files",
+    "include",
+    "project",
+]
 
 Ref = Tuple[str, str]  # (className, objectId)
 # Never returned by queries; services read them through WriteTx.get.
 HIDDEN_FIELDS: Mapping[str, Tuple[str, ...]] = {"_User": ("password", "salt", "sessionToken")}
 _OWNER_ONLY_FIELDS: Mapping[str, Tuple[str, ...]] = {"_User": ("authData",)}
+# Fields only master may filter or sort on (anything else could probe their values).
+PROTECTED_FIELDS: Mapping[str, Tuple[str, ...]] = {
+    name: HIDDEN_FIELDS.get(name, ()) + _OWNER_ONLY_FIELDS.get(name, ())
+    for name in set(HIDDEN_FIELDS) | set(_OWNER_ONLY_FIELDS)
+}
 _ALWAYS_KEPT = ("objectId", "createdAt", "updatedAt", "__type", "className")
 
 

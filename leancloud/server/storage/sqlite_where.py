@@ -22,6 +22,7 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple
 
+from leancloud.server.errors import ApiError
 from leancloud.server.query.ast import (
     All,
     And,
@@ -41,6 +42,7 @@ from leancloud.server.query.ast import (
     Within,
 )
 from leancloud.server.query.where import normalize_iso
+from leancloud.server.storage.output import PROTECTED_FIELDS
 
 __all__ = ["OBJECT_COLUMNS", "Compiler", "Frag", "json_path", "register_functions"]
 
@@ -322,6 +324,13 @@ class Compiler:
         self.field_type = field_type
         self._aliases = 0
 
+    def _source(self, alias: str, path: Path, class_name: str) -> Source:
+        """A field's source; hidden fields (``_User.password``, ...) only for master, so no
+        condition, order or subquery can probe them."""
+        if self.acl_keys is not None and path[0] in PROTECTED_FIELDS.get(class_name, ()):
+            raise ApiError(105, f"Cannot query on the hidden field '{path[0]}'.")
+        return source(alias, path, class_name)
+
     def alias(self, prefix: str) -> str:
         self._aliases += 1
         return f"{prefix}{self._aliases}"
@@ -379,12 +388,12 @@ class Compiler:
         parts: List[Frag] = []
         for path, descending in query.order:
             known_type = self._known_type(query.class_name, path)
-            sql, params = source(alias, path, query.class_name).sort_key(known_type)
+            sql, params = self._source(alias, path, query.class_name).sort_key(known_type)
             parts.append((sql + (" DESC" if descending else ""), params))
         if not query.order:
             near = _top_level_near(query.where)
             if near is not None:
-                parts.append(self._distance(source(alias, near.path, query.class_name), near))
+                parts.append(self._distance(self._source(alias, near.path, query.class_name), near))
         parts.append((f"{alias}.id", []))
         return ", ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
 
@@ -404,14 +413,14 @@ class Compiler:
         if node.op in ("eq", "ne"):
             frag = self._reverse_relation(node, alias, class_name)
             if frag is None:
-                src = source(alias, node.path, class_name)
+                src = self._source(alias, node.path, class_name)
                 if isinstance(value, list):
                     frag = src.eq(value)
                 else:
                     frag = self._any(src, node.path, class_name, lambda s: s.eq(value))
             return _not(frag) if node.op == "ne" else frag
         return self._any(
-            source(alias, node.path, class_name),
+            self._source(alias, node.path, class_name),
             node.path,
             class_name,
             lambda s: s.compare(node.op, value),
@@ -437,7 +446,7 @@ class Compiler:
 
     def _In(self, node: In, alias: str, class_name: str) -> Frag:
         frag = self._any(
-            source(alias, node.path, class_name),
+            self._source(alias, node.path, class_name),
             node.path,
             class_name,
             lambda s: s.in_(node.values),
@@ -447,20 +456,20 @@ class Compiler:
     def _All(self, node: All, alias: str, class_name: str) -> Frag:
         if not node.values:
             return FALSE  # MongoDB: $all of nothing matches nothing
-        src = source(alias, node.path, class_name)
+        src = self._source(alias, node.path, class_name)
         return _and(
             self._any(src, node.path, class_name, lambda s, v=v: s.eq(v)) for v in node.values
         )
 
     def _Size(self, node: Size, alias: str, class_name: str) -> Frag:
-        return source(alias, node.path, class_name).size(node.size)
+        return self._source(alias, node.path, class_name).size(node.size)
 
     def _Exists(self, node: Exists, alias: str, class_name: str) -> Frag:
-        return source(alias, node.path, class_name).exists(node.exists)
+        return self._source(alias, node.path, class_name).exists(node.exists)
 
     def _Regex(self, node: Regex, alias: str, class_name: str) -> Frag:
         return self._any(
-            source(alias, node.path, class_name),
+            self._source(alias, node.path, class_name),
             node.path,
             class_name,
             lambda s: s.regex(node.pattern, node.flags),
@@ -470,7 +479,7 @@ class Compiler:
         sub = self.alias("s")
         ids = self.select(node.query, sub, (f"{sub}.id", []))
         frag = self._any(
-            source(alias, node.path, class_name),
+            self._source(alias, node.path, class_name),
             node.path,
             class_name,
             lambda s: s.pointer_in(node.query.class_name, ids),
@@ -479,13 +488,15 @@ class Compiler:
 
     def _Select(self, node: Select, alias: str, class_name: str) -> Frag:
         sub = self.alias("s")
-        values = self.select(node.query, sub, source(sub, node.key, node.query.class_name).pair())
+        values = self.select(
+            node.query, sub, self._source(sub, node.key, node.query.class_name).pair()
+        )
 
         def matches(src: Source) -> Frag:
             pair_sql, pair_params = src.pair()
             return f"({pair_sql}) IN ({values[0]})", pair_params + values[1]
 
-        frag = self._any(source(alias, node.path, class_name), node.path, class_name, matches)
+        frag = self._any(self._source(alias, node.path, class_name), node.path, class_name, matches)
         return _not(frag) if node.negate else frag
 
     def _RelatedTo(self, node: RelatedTo, alias: str, class_name: str) -> Frag:
@@ -498,7 +509,7 @@ class Compiler:
         )
 
     def _Near(self, node: Near, alias: str, class_name: str) -> Frag:
-        src = source(alias, node.path, class_name)
+        src = self._source(alias, node.path, class_name)
         if not src.is_json:
             return FALSE
         frags = [src.geo()[0]]
@@ -509,7 +520,7 @@ class Compiler:
         return _and(frags)
 
     def _Within(self, node: Within, alias: str, class_name: str) -> Frag:
-        src = source(alias, node.path, class_name)
+        src = self._source(alias, node.path, class_name)
         if not src.is_json:
             return FALSE
         is_geo, (lat_sql, lat_params), (lng_sql, lng_params) = src.geo()
