@@ -109,7 +109,6 @@ SYSTEM_SCHEMAS: Dict[str, Dict[str, dict]] = {
         "mobilePhoneNumber": _STRING,
         "mobilePhoneVerified": _BOOLEAN,
         "authData": {"type": "Object"},
-        "sessionToken": _STRING,
     },
     "_Role": {
         "name": _STRING,
