@@ -3,6 +3,8 @@
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leancloud.server.errors import ApiError
 from leancloud.server.principal import ANONYMOUS, MASTER, Principal
@@ -845,3 +847,76 @@ def test_hidden_fields_cannot_be_probed_except_by_master(storage, class_name, pa
             with pytest.raises(ApiError):
                 storage.count(query, principal)
     storage.find(query, MASTER)
+
+
+# --- the compiled SQL against a reference model of the operators ---------------------------
+
+_SCALARS = [0, 1, 1.0, 2.5, -3, "", "1", "a", "b", True, False, None]
+_VALUES = _SCALARS + [[1, "a"], [True], [None], [], [2.5, "b", False]]
+
+
+def _same(a, b):
+    """Type-strict equality: booleans are not numbers, 1 == 1.0."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _ordered(a, b, op):
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
+    if not numbers and not (isinstance(a, str) and isinstance(b, str)):
+        return False
+    return {"$lt": a < b, "$lte": a <= b, "$gt": a > b, "$gte": a >= b}[op]
+
+
+def _model(doc, op, arg):
+    present = "v" in doc
+    value = doc.get("v")
+    items = [value] + (value if isinstance(value, list) else [])
+
+    def eq(wanted):
+        if wanted is None and not present:
+            return True
+        return any(_same(item, wanted) for item in items if present)
+
+    if op == "eq":
+        return eq(arg)
+    if op == "$ne":
+        return not eq(arg)
+    if op == "$in":
+        return any(eq(a) for a in arg)
+    if op == "$nin":
+        return not any(eq(a) for a in arg)
+    if op == "$exists":
+        return present == arg
+    return present and any(_ordered(item, arg, op) for item in items)
+
+
+def test_operators_agree_with_the_reference_model(tmp_path):
+    storage = SQLiteStorage(str(tmp_path / "model.sqlite"), synchronous="OFF")
+    docs = {f"d{i}": {"v": value} for i, value in enumerate(_VALUES)}
+    docs["missing"] = {}
+    for object_id, doc in docs.items():
+        put(storage, "Item", object_id, **doc)
+    scalar = st.sampled_from(_SCALARS)
+    orderable = st.sampled_from([0, 1, 1.5, -3, "", "1", "a", "b"])
+    condition = st.one_of(
+        st.tuples(st.just("eq"), scalar),
+        st.tuples(st.just("$ne"), scalar),
+        st.tuples(st.sampled_from(["$in", "$nin"]), st.lists(scalar, max_size=3)),
+        st.tuples(st.just("$exists"), st.booleans()),
+        st.tuples(st.sampled_from(["$lt", "$lte", "$gt", "$gte"]), orderable),
+    )
+
+    @settings(max_examples=150, deadline=None)
+    @given(condition)
+    def check(cond):
+        op, arg = cond
+        where = {"v": arg} if op == "eq" else {"v": {op: arg}}
+        expected = sorted(k for k, doc in docs.items() if _model(doc, op, arg))
+        assert ids(storage, where) == expected, where
+
+    check()
+    storage.close()
