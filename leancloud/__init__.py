@@ -12,6 +12,7 @@ from leancloud.geo_point import GeoPoint
 from leancloud.object_ import Object
 from leancloud.relation import Relation
 from leancloud.query import FriendshipQuery, Query
+from leancloud.file_ import File
 
 __all__ = [
     "__version__",
@@ -28,4 +29,5 @@ __all__ = [
     "Relation",
     "Query",
     "FriendshipQuery",
+    "File",
 ]
