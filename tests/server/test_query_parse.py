@@ -300,3 +300,13 @@ def test_malformed_input_is_an_api_error_with_leancloud_code(params, code):
 def test_bad_class_name():
     assert code_of(parse_query, "1Post", {}) == 103
     assert code_of(parse_query, "Post; --", {}) == 103
+
+
+def test_hostile_nesting_is_an_api_error_not_a_crash():
+    deep = {"a": 1}
+    for _ in range(100):
+        deep = {"$or": [deep, {"b": 2}]}
+    assert code_of(parse_where, "Post", deep) == 1
+    assert code_of(parse_query, "Post", {"where": "[" * 100000 + "]" * 100000}) == 107
+    nested_value = {"a": {"b": {"c": 1}}}
+    assert where(nested_value) == Compare(("a",), "eq", {"b": {"c": 1}})

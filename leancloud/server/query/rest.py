@@ -54,7 +54,7 @@ def _json(value: Any) -> Any:
         return value
     try:
         return json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ApiError(107, "Malformed json object. A json dictionary is expected.") from None
 
 

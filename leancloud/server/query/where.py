@@ -38,6 +38,7 @@ from leancloud.server.query.ast import (
 __all__ = ["INVALID_QUERY", "parse_order", "parse_path", "parse_value", "parse_where"]
 
 INVALID_QUERY = 1
+MAX_DEPTH = 64  # JSON levels in one where; far beyond real queries, well within every stack
 EARTH_RADIUS_KM = 6371.0
 EARTH_RADIUS_MILES = 3958.8
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
@@ -76,7 +77,22 @@ def parse_order(text: str) -> Tuple[Tuple[Path, bool], ...]:
 def parse_where(class_name: str, where: Any) -> Optional[Node]:
     """A decoded ``where`` (object, or array = implicit ``$and``) -> AST; None matches all."""
     check_class_name(class_name)
+    if _depth(where) > MAX_DEPTH:
+        raise _invalid(f"The query is nested more than {MAX_DEPTH} levels deep.")
     return _where(where)
+
+
+def _depth(value: Any) -> int:
+    """How deeply JSON is nested, without recursion (a hostile query must not blow the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def _where(where: Any) -> Optional[Node]:

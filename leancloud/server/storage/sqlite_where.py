@@ -61,6 +61,7 @@ INDEXED_PATHS = {
 _CLASS_LITERALS = {"_User": "'_User'"}
 _SQL_OPS = {"eq": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _NUMBER_TYPES = "('integer', 'real')"
+_FLAT_TERMS = 8  # AND/OR terms joined flat before the join nests
 _IN_JSON_ARRAY = "{v} IN (SELECT value FROM json_each(?))"
 # Compared field by field, so key order in the stored JSON does not matter.
 _TYPED_KEYS = {
@@ -85,10 +86,14 @@ def _or(frags: Iterable[Frag]) -> Frag:
 
 
 def _join(glue: str, frags: List[Frag], empty: Frag) -> Frag:
+    """Balanced, so a thousand ``$or`` branches nest ten deep, not past SQLite's depth limit."""
     if not frags:
         return empty
     if len(frags) == 1:
         return frags[0]
+    if len(frags) > _FLAT_TERMS:
+        half = len(frags) // 2
+        frags = [_join(glue, frags[:half], empty), _join(glue, frags[half:], empty)]
     params: List[Any] = []
     for _, p in frags:
         params.extend(p)
