@@ -1,9 +1,10 @@
 """The WSGI application: one routing table, built once, for requests and batch items.
 
-Each area module (``misc``, ``objects``, ``batch``, ``users``, ...) contributes its
-``RULES``; a rule's endpoint is its handler (see ``http/request.py``). Every answer is
-JSON: handlers' values, ``ApiError`` as ``{"code", "error"}``, and anything unexpected
-as code 1 with status 500 after logging it — never a traceback or an HTML page.
+Each area module of this package (``misc``, ``objects``, ``batch``, ``users``, ...)
+contributes its ``RULES``; a rule's endpoint is its handler (see ``http/request.py``).
+Every answer is JSON: handlers' values, ``ApiError`` as ``{"code", "error"}``, and
+anything unexpected as code 1 with status 500 after logging it — never a traceback or
+an HTML page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import pkgutil
 from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Tuple
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -29,7 +31,6 @@ from leancloud.server.http.request import UNPARSED, ApiRequest, Caller, Reply, p
 
 logger = logging.getLogger("leancloud.server")
 
-AREAS = ("misc", "objects", "batch", "users")
 JSON_TYPE = "application/json;charset=utf-8"
 _BASE_HEADERS = {
     "Cache-Control": "no-cache,no-store",
@@ -38,15 +39,12 @@ _BASE_HEADERS = {
 
 
 def _area_rules() -> Iterator[Rule]:
-    for area in AREAS:
-        name = f"leancloud.server.http.{area}"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # an area that is not part of this build yet
-        yield from module.RULES
+    """Every module of this package that defines ``RULES`` is an area: adding a file adds
+    its routes, with no list to keep in sync."""
+    package = importlib.import_module(__package__)
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{__package__}.{info.name}")
+        yield from getattr(module, "RULES", ())
 
 
 def query_string_value(value: Any) -> Optional[str]:
