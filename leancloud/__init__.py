@@ -13,6 +13,8 @@ from leancloud.object_ import Object
 from leancloud.relation import Relation
 from leancloud.query import FriendshipQuery, Query
 from leancloud.file_ import File
+from leancloud import cloud, push
+from leancloud.push import Installation
 
 __all__ = [
     "__version__",
@@ -30,4 +32,7 @@ __all__ = [
     "Query",
     "FriendshipQuery",
     "File",
+    "Installation",
+    "cloud",
+    "push",
 ]
