@@ -15,6 +15,8 @@ from leancloud.query import FriendshipQuery, Query
 from leancloud.file_ import File
 from leancloud import cloud, push
 from leancloud.push import Installation
+from leancloud.user import User
+from leancloud.role import Role
 
 __all__ = [
     "__version__",
@@ -35,4 +37,6 @@ __all__ = [
     "Installation",
     "cloud",
     "push",
+    "User",
+    "Role",
 ]
