@@ -348,7 +348,8 @@ class File:
         token = info.get("token")
         try:
             self._upload_to_provider(info)
-        except LeanCloudError:
+        except (LeanCloudError, OSError, ValueError):
+            # OSError/ValueError: the data went away (a deleted path, a closed stream).
             self._file_callback(token, False)
             raise
         self._file_callback(token, True)

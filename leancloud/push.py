@@ -97,8 +97,15 @@ def send(
     ``flow_control`` is sent even when 0: any value enables smooth pushing.
     """
     _check_arguments(
-        data, channels, push_time, expiration_time, expiration_interval, where, cql,
-        flow_control, prod,
+        data,
+        channels,
+        push_time,
+        expiration_time,
+        expiration_interval,
+        where,
+        cql,
+        flow_control,
+        prod,
     )
     body: Dict[str, Any] = {"data": data}
     if prod is not None:

@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import os
+import pathlib
 from types import SimpleNamespace
 
 import pytest
@@ -70,9 +71,7 @@ def multipart(request):
             "wsgi.input": io.BytesIO(content),
         }
     )
-    files = {
-        name: (f.filename, f.content_type, f.read()) for name, f in parsed.files.items()
-    }
+    files = {name: (f.filename, f.content_type, f.read()) for name, f in parsed.files.items()}
     return dict(parsed.form), files
 
 
@@ -141,7 +140,7 @@ def test_a_path_is_read_from_disk(tmp_path):
 
 def test_a_missing_path_raises():
     with pytest.raises(FileNotFoundError):
-        File("x.txt", __import__("pathlib").Path("/nonexistent/x.txt"))
+        File("x.txt", pathlib.Path("/nonexistent/x.txt"))
 
 
 @pytest.mark.parametrize("data", ["some text", 42, object()])
@@ -242,7 +241,9 @@ def test_s3_upload_streams_a_path(api, tmp_path):
     received = []
     add_token(api)
     api.add_callback(
-        responses.PUT, S3_URL, callback=lambda r: (received.append(stream_bytes(r.body)), (200, {}, ""))[1]
+        responses.PUT,
+        S3_URL,
+        callback=lambda r: (received.append(stream_bytes(r.body)), (200, {}, ""))[1],
     )
     add_callback(api)
     File("data.bin", path).save()
@@ -311,6 +312,18 @@ def test_a_failed_callback_after_a_good_upload_is_only_logged(api, caplog):
         f.save()
     assert f.id == "f1"
     assert "file callback failed" in caplog.text
+
+
+def test_data_gone_before_the_upload_reports_false(api, tmp_path):
+    path = tmp_path / "gone.txt"
+    path.write_bytes(b"x")
+    f = File("gone.txt", path)
+    path.unlink()
+    add_token(api)
+    add_callback(api)
+    with pytest.raises(FileNotFoundError):
+        f.save()
+    assert body(api.calls[1]) == {"token": "tok", "result": False}
 
 
 def test_saving_a_file_without_data_sends_nothing(api):
@@ -503,7 +516,13 @@ def test_decoding_an_expanded_file():
         }
     )
     assert isinstance(value, File)
-    assert (value.id, value.name, value.url, value.key, value.size) == ("f1", "a.txt", FILE_URL, "k", 1)
+    assert (value.id, value.name, value.url, value.key, value.size) == (
+        "f1",
+        "a.txt",
+        FILE_URL,
+        "k",
+        1,
+    )
 
 
 def test_decoding_an_unexpanded_file():
@@ -526,7 +545,9 @@ def test_a_file_in_a_field_is_uploaded_before_its_object(api):
     add_token(api)
     api.add(responses.PUT, S3_URL)
     add_callback(api)
-    api.add(responses.POST, f"{API}/classes/FilePost", json={"objectId": "p1", "createdAt": CREATED})
+    api.add(
+        responses.POST, f"{API}/classes/FilePost", json={"objectId": "p1", "createdAt": CREATED}
+    )
     post = Object.extend("FilePost")(attachment=File("a.txt", b"x"))
     post.save()
     assert [c.request.url.split("?")[0] for c in api.calls] == [
@@ -541,7 +562,9 @@ def test_a_file_in_a_field_is_uploaded_before_its_object(api):
 
 
 def test_a_saved_file_is_not_uploaded_again(api):
-    api.add(responses.POST, f"{API}/classes/FilePost", json={"objectId": "p1", "createdAt": CREATED})
+    api.add(
+        responses.POST, f"{API}/classes/FilePost", json={"objectId": "p1", "createdAt": CREATED}
+    )
     Object.extend("FilePost")(attachment=saved_file()).save()
     assert len(api.calls) == 1
 
@@ -560,7 +583,14 @@ def test_file_query_builds_files(api):
 def test_a_file_pointer_in_an_object_decodes_to_a_file():
     obj = Object.extend("FilePost")()
     obj._update_data(
-        {"attachment": {"__type": "Pointer", "className": "_File", "objectId": "f1", "url": FILE_URL}}
+        {
+            "attachment": {
+                "__type": "Pointer",
+                "className": "_File",
+                "objectId": "f1",
+                "url": FILE_URL,
+            }
+        }
     )
     assert isinstance(obj.get("attachment"), File)
     assert obj.get("attachment").url == FILE_URL
