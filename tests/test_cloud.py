@@ -233,3 +233,9 @@ def test_get_server_time(api):
 
 def test_cloud_is_exported():
     assert leancloud.cloud is cloud
+
+
+def test_live_server_time(leancloud_server):
+    before = dt.datetime.now(UTC) - dt.timedelta(seconds=1)
+    server_time = cloud.get_server_time()
+    assert before <= server_time <= dt.datetime.now(UTC) + dt.timedelta(seconds=1)

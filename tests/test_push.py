@@ -167,3 +167,11 @@ def test_notification_save_raises(api):
     with pytest.raises(LeanCloudError) as info:
         notification.save()
     assert info.value.code == 1
+
+
+def test_live_installation_round_trip(leancloud_server):
+    installation = Installation(deviceType="android", installationId="live-1", channels=["news"])
+    installation.save()
+    found = Query(Installation).equal_to("installationId", "live-1").first()
+    assert isinstance(found, Installation)
+    assert (found.id, found.get("channels")) == (installation.id, ["news"])
