@@ -81,7 +81,7 @@ class _Source:
 
     def digest(self) -> Tuple[str, int]:
         """(md5 hex digest, size in bytes), read in chunks."""
-        checksum = hashlib.md5()
+        checksum = hashlib.md5(usedforsecurity=False)  # a checksum, not a secret
         size = 0
         with self.open() as stream:
             for chunk in iter(lambda: stream.read(_CHUNK), b""):
