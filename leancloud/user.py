@@ -105,6 +105,13 @@ class User(Object):
             return None
         return {"X-LC-Session": self._session_token}
 
+    def _set_given(self, **values: Any) -> None:
+        """Set the values that were given, after checking that all of them are strings."""
+        checked = {key: _optional_text(key, value) for key, value in values.items()}
+        for key, value in checked.items():
+            if value is not None:
+                self.set(key, value)
+
     def _require_id(self, action: str) -> str:
         if not self.id:
             raise ValueError(f"the user must be signed up or logged in to {action}")
@@ -159,10 +166,7 @@ class User(Object):
 
     def sign_up(self, username: Optional[str] = None, password: Optional[str] = None) -> None:
         """Create the user on the server (it needs a username and a password) and log in."""
-        for key, value in (("username", username), ("password", password)):
-            value = _optional_text(key, value)
-            if value is not None:
-                self.set(key, value)
+        self._set_given(username=username, password=password)
         _text("username", self.get("username"))
         if not self.get("password"):
             raise TypeError("invalid password")
@@ -179,12 +183,9 @@ class User(Object):
         The request carries the user's fields, so a phone number or an ``smsCode`` set
         beforehand log in too.
         """
-        for key, value in (("username", username), ("email", email)):
-            value = _optional_text(key, value)
-            if value is not None:
-                self.set(key, value)
-        body = self.dump()
         password = _optional_text("password", password)
+        self._set_given(username=username, email=email)
+        body = self.dump()
         if password is not None:
             body["password"] = password
         self._logged_in(client.post("/login", body).json())

@@ -636,3 +636,17 @@ def test_a_user_can_be_granted_acl_access():
     acl = ACL()
     acl.set_read_access(logged_in("u7"), True)
     assert acl.dump() == {"u7": {"read": True}}
+
+
+@pytest.mark.parametrize(
+    "method, kwargs",
+    [
+        ("login", {"username": "ann", "password": 1}),
+        ("sign_up", {"username": "ann", "password": 1}),
+    ],
+)
+def test_bad_credentials_change_nothing(api, method, kwargs):
+    user = User()
+    with pytest.raises(TypeError):
+        getattr(user, method)(**kwargs)
+    assert user.attributes == {} and not user.is_dirty("username")
