@@ -64,11 +64,19 @@ def _resolve_class(query_class: QueryClass) -> Type[Object]:
     base = _object_base()
     if isinstance(query_class, str) and query_class:
         return base.as_class(query_class)  # the registry maps "User" to _User, "File" to _File
-    if isinstance(query_class, type) and issubclass(query_class, base):
+    if isinstance(query_class, type) and (
+        issubclass(query_class, base) or _registered(base, query_class)
+    ):
         return query_class
     raise ValueError(
         f"Query takes a class name or a leancloud.Object subclass, not {query_class!r}"
     )
+
+
+def _registered(base: Type[Object], cls: type) -> bool:
+    """Classes outside the Object hierarchy that the registry serves, such as File."""
+    name = getattr(cls, "_class_name", None)
+    return isinstance(name, str) and bool(name) and base.as_class(name) is cls
 
 
 def _check_key(key: Any) -> str:

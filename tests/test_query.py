@@ -71,6 +71,14 @@ def test_query_class_from_object_subclass():
     assert Query(cls)._query_class is cls
 
 
+def test_query_class_from_file_class(api):
+    from leancloud import File
+
+    api.get(f"{API}/classes/_File", json={"results": [{"objectId": "f1", "name": "a.txt", "url": "u"}]})
+    (found,) = Query(File).find()
+    assert isinstance(found, File)
+
+
 @pytest.mark.parametrize("bad", [None, "", 3, dict, Object.as_class("GameScore")()])
 def test_query_class_must_be_a_name_or_object_class(bad):
     with pytest.raises(ValueError):
