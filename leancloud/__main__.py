@@ -46,11 +46,14 @@ def _parser() -> argparse.ArgumentParser:
 def connect_instructions(
     url: str, app_id: str, app_key: str, master_key: str, hook_key: str
 ) -> str:
+    """What a user pastes to point an app (ours or the official SDK) at this server."""
     return "\n".join(
         [
             "Connect your app with:",
             f"  LEANCLOUD_API_SERVER={url}",
             f'  leancloud.init("{app_id}", "{app_key}", master_key="{master_key}", hook_key="{hook_key}")',
+            "or, in a shell, set the environment our SDK reads when init() was not called:",
+            f"  export LEANCLOUD_API_SERVER={url} LEANCLOUD_APP_ID={app_id} LEANCLOUD_APP_KEY={app_key}",
         ]
     )
 
