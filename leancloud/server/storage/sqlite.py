@@ -38,6 +38,7 @@ import binascii
 import json
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
@@ -89,6 +90,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id);
 
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 _MAX_IDLE_CONNECTIONS = 16
+_PROGRESS_STEPS = 10000  # SQLite VM steps between deadline checks
 _OPEN_ACL = {"*": {"read": True, "write": True}}
 _RESERVED = BUILTIN_COLUMNS | {"ACL"}
 # How a File value starts in the stored JSON (compact, typed values' __type first).
@@ -194,10 +196,19 @@ def _decode_cursor(cursor: str) -> Any:
         raise ApiError(1, "Invalid scan cursor.") from None
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that interrupts a statement running past its ``deadline``."""
+
+    deadline: Optional[float] = None
+
+    def expired(self) -> int:
+        return 1 if self.deadline is not None and time.monotonic() > self.deadline else 0
+
+
 class _Reads:
     """Queries over one connection: shared by the storage (autocommit) and a transaction."""
 
-    def __init__(self, storage: "SQLiteStorage", conn: sqlite3.Connection) -> None:
+    def __init__(self, storage: "SQLiteStorage", conn: "_Connection") -> None:
         self._storage = storage
         self._conn = conn
 
@@ -221,13 +232,12 @@ class _Reads:
             return []
         query = resolve_redirect(query, self._field_type)
         columns = OBJECT_COLUMNS.format(a="o") + (", o.acl" if query.return_acl else "")
-        sql, params = self._compiler(principal).select(query, "o", (columns, []))
-        rows = self._conn.execute(sql, params).fetchall()
-        return self._present(self._objects(rows), query, principal)
+        sql, params = self._compiler(principal).page(query, "o", (columns, []))
+        return self._present(self._objects(self._query(sql, params)), query, principal)
 
     def count(self, query: Query, principal: Principal) -> int:
         sql, params = self._compiler(principal).count(resolve_redirect(query, self._field_type))
-        return self._conn.execute(sql, params).fetchone()[0]
+        return self._query(sql, params)[0][0]
 
     def _present(self, objects: List[dict], query: Query, principal: Principal) -> List[dict]:
         relations = self._relations(query.class_name)
@@ -252,12 +262,24 @@ class _Reads:
             " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
             f" AND {acl_sql}"
         )
-        rows = self._conn.execute(sql, [_dumps(refs)] + acl_params).fetchall()
+        rows = self._query(sql, [_dumps(refs)] + acl_params)
         objects = self._objects([row[1:] for row in rows])
         return {
             (row[0], row[1]): clean(obj, row[0], principal, self._relations(row[0]))
             for row, obj in zip(rows, objects)
         }
+
+    def _query(self, sql: str, params: Sequence[Any]) -> List[tuple]:
+        """Run a read; past the storage's query timeout SQLite interrupts it -> ApiError 124."""
+        self._conn.deadline = time.monotonic() + self._storage.query_timeout
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if str(exc) == "interrupted":
+                raise ApiError(124, "The request timed out on the server.") from None
+            raise
+        finally:
+            self._conn.deadline = None
 
     def _objects(self, rows: Sequence[Sequence[Any]]) -> List[dict]:
         """Rows (id, created_at, updated_at, data, ...) -> wire objects, their File values
@@ -270,17 +292,19 @@ class _Reads:
 
     def _files(self, ids: List[str]) -> Dict[str, dict]:
         sql = f"SELECT {OBJECT_COLUMNS.format(a='o')} FROM objects o WHERE o.class = ? AND o.id IN (SELECT value FROM json_each(?))"
-        return {row[0]: _wire(row) for row in self._conn.execute(sql, ["_File", _dumps(ids)])}
+        return {row[0]: _wire(row) for row in self._query(sql, ["_File", _dumps(ids)])}
 
 
 class SQLiteStorage(Storage):
-    """``SQLiteStorage(path)``; ``on_connect`` is called with each new connection (tracing, tests)."""
+    """``SQLiteStorage(path)``. Reads running past ``query_timeout`` seconds fail with 124;
+    ``on_connect`` is called with each new connection (tracing, tests)."""
 
     def __init__(
         self,
         path: str,
         synchronous: str = "FULL",
         busy_timeout: float = 10.0,
+        query_timeout: float = 10.0,
         on_connect: Optional[Callable[[sqlite3.Connection], None]] = None,
     ) -> None:
         if str(path) == ":memory:" or not str(path):
@@ -290,9 +314,10 @@ class SQLiteStorage(Storage):
         self.path = str(path)
         self._synchronous = synchronous.upper()
         self._busy_timeout_ms = int(busy_timeout * 1000)
+        self.query_timeout = query_timeout
         self._on_connect = on_connect
         self._lock = threading.Lock()
-        self._idle: List[sqlite3.Connection] = []
+        self._idle: List[_Connection] = []
         self._local = threading.local()
         self._schema: Optional[Schema] = None
         self._schema_generation = 0
@@ -302,10 +327,15 @@ class SQLiteStorage(Storage):
 
     # --- connections ----------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> _Connection:
         conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, cached_statements=512
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=512,
+            factory=_Connection,
         )
+        conn.set_progress_handler(conn.expired, _PROGRESS_STEPS)
         conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         register_functions(conn)
@@ -314,7 +344,7 @@ class SQLiteStorage(Storage):
         return conn
 
     @contextmanager
-    def _pooled(self) -> Iterator[sqlite3.Connection]:
+    def _pooled(self) -> Iterator[_Connection]:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is None:
@@ -415,7 +445,7 @@ class SQLiteStorage(Storage):
         columns = (OBJECT_COLUMNS.format(a="o") + ", " + key_sql, key_params)
         with self._reads() as reads:
             sql, params = reads._compiler(principal).select(query, "o", columns, after)
-            rows = reads._conn.execute(sql, params).fetchall()
+            rows = reads._query(sql, params)
             objects = reads._present(reads._objects([row[:4] for row in rows]), query, principal)
         next_cursor = _encode_cursor(rows[-1][4]) if rows and len(rows) == limit else None
         return objects, next_cursor
@@ -495,7 +525,7 @@ class SQLiteStorage(Storage):
 class _SQLiteTx(_Reads, WriteTx):
     """One ``BEGIN IMMEDIATE`` transaction; schema changes stay private until it commits."""
 
-    def __init__(self, storage: SQLiteStorage, conn: sqlite3.Connection) -> None:
+    def __init__(self, storage: SQLiteStorage, conn: _Connection) -> None:
         super().__init__(storage, conn)
         self._pending: Schema = {}
 

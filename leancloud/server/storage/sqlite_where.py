@@ -61,6 +61,7 @@ INDEXED_PATHS = {
 _CLASS_LITERALS = {"_User": "'_User'"}
 _SQL_OPS = {"eq": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _NUMBER_TYPES = "('integer', 'real')"
+_GUARD_SCHEMA_TYPES = {"IN " + _NUMBER_TYPES: "Number", "IS 'text'": "String"}
 _FLAT_TERMS = 8  # AND/OR terms joined flat before the join nests
 _IN_JSON_ARRAY = "{v} IN (SELECT value FROM json_each(?))"
 # Compared field by field, so key order in the stored JSON does not matter.
@@ -118,8 +119,11 @@ class _JsonSource:
 
     is_json = True
 
-    def __init__(self, doc: str, path_sql: str, path_params: List[Any]) -> None:
+    def __init__(
+        self, doc: str, path_sql: str, path_params: List[Any], known_type: Optional[str] = None
+    ) -> None:
         self.doc, self.path_sql, self.path_params = doc, path_sql, path_params
+        self.known_type = known_type  # the schema's type of a top-level field, if known
 
     def sub(self, key: str) -> "_JsonSource":
         suffix = f'."{key}"'
@@ -137,9 +141,17 @@ class _JsonSource:
         self, types: str, test: str, before: Sequence[Any] = (), after: Sequence[Any] = ()
     ) -> Frag:
         """``json_type(...) <types> AND <test>``; ``{v}`` in ``test`` is the value, bound
-        between the ``before`` and ``after`` parameters."""
-        type_sql, type_params = self.type_()
+        between the ``before`` and ``after`` parameters.
+
+        A field the schema types as Number or String holds nothing else (or null), so its
+        type test is implied by the schema, and a test for another type can never pass."""
         value_sql, value_params = self.value()
+        guard_type = _GUARD_SCHEMA_TYPES.get(types)
+        if guard_type is not None and self.known_type not in (None, "Array"):
+            if guard_type != self.known_type:
+                return FALSE
+            return f"({test.format(v=value_sql)})", [*before, *value_params, *after]
+        type_sql, type_params = self.type_()
         return f"({type_sql} {types} AND {test.format(v=value_sql)})", type_params + [
             *before,
             *value_params,
@@ -305,13 +317,16 @@ class _ColumnSource:
 Source = Any  # _JsonSource | _ColumnSource
 
 
-def source(alias: str, path: Path, class_name: Optional[str] = None) -> Source:
+def source(
+    alias: str, path: Path, class_name: Optional[str] = None, known_type: Optional[str] = None
+) -> Source:
+    """Where the value at ``path`` lives for rows aliased ``alias``."""
     if len(path) == 1 and path[0] in _COLUMNS:
         return _ColumnSource(f"{alias}.{_COLUMNS[path[0]]}", path[0] != "objectId")
     indexed = INDEXED_PATHS.get((class_name, path))
     if indexed is not None:  # a constant of ours, spelled as the expression index spells it
-        return _JsonSource(f"{alias}.data", f"'{indexed}'", [])
-    return _JsonSource(f"{alias}.data", "?", [json_path(path)])
+        return _JsonSource(f"{alias}.data", f"'{indexed}'", [], known_type)
+    return _JsonSource(f"{alias}.data", "?", [json_path(path)], known_type)
 
 
 class Compiler:
@@ -334,7 +349,7 @@ class Compiler:
         condition, order or subquery can probe them."""
         if self.acl_keys is not None and path[0] in PROTECTED_FIELDS.get(class_name, ()):
             raise ApiError(105, f"Cannot query on the hidden field '{path[0]}'.")
-        return source(alias, path, class_name)
+        return source(alias, path, class_name, self._known_type(class_name, path))
 
     def alias(self, prefix: str) -> str:
         self._aliases += 1
@@ -342,16 +357,46 @@ class Compiler:
 
     # --- whole statements --------------------------------------------------
 
-    def select(self, query: Query, alias: str, columns: Frag, extra: Frag = TRUE) -> Frag:
-        """``SELECT columns FROM objects alias WHERE ... ORDER BY ... LIMIT ...`` for a query."""
+    def select(
+        self,
+        query: Query,
+        alias: str,
+        columns: Frag,
+        extra: Frag = TRUE,
+        order: Optional[str] = None,
+    ) -> Frag:
+        """``SELECT columns FROM objects alias WHERE ... ORDER BY ... LIMIT ...`` for a query
+        (``order``: an ORDER BY over the columns' own aliases instead of the query's)."""
         where_sql, where_params = self.filter(query, alias, extra)
-        order_sql, order_params = self.order_by(query, alias)
+        order_sql, order_params = (order, []) if order else self.order_by(query, alias)
         sql = f"SELECT {columns[0]} FROM objects {alias} WHERE {where_sql} ORDER BY {order_sql}"
         params = columns[1] + where_params + order_params
         if query.limit is not None or query.skip:
             sql += " LIMIT ? OFFSET ?"
             params += [-1 if query.limit is None else query.limit, query.skip]
         return sql, params
+
+    def page(self, query: Query, alias: str, columns: Frag) -> Frag:
+        """``select`` for whole objects. A sorted query first sorts narrow rows (id and sort
+        keys) and then fetches the page's objects, so SQLite's sorter never copies whole
+        objects (2-3x faster on a large class)."""
+        if not query.order and _top_level_near(query.where) is None:
+            return self.select(query, alias, columns)  # objectId order: the primary key's
+        inner = self.alias("p")
+        keys = self._order_terms(query, inner)[:-1]
+        key_columns = ", ".join(f"{sql} AS k{i}" for i, (sql, _, _) in enumerate(keys))
+        key_params = [p for _, params, _ in keys for p in params]
+        directions = [" DESC" if descending else "" for _, _, descending in keys]
+        inner_order = ", ".join(f"k{i}{d}" for i, d in enumerate(directions)) + f", {inner}.id"
+        page_sql, page_params = self.select(
+            query, inner, (f"{inner}.id AS id, {key_columns}", key_params), order=inner_order
+        )
+        outer_order = ", ".join(f"page.k{i}{d}" for i, d in enumerate(directions))
+        return (
+            f"SELECT {columns[0]} FROM ({page_sql}) AS page JOIN objects {alias}"
+            f" ON {alias}.class = ? AND {alias}.id = page.id ORDER BY {outer_order}, page.id",
+            columns[1] + page_params + [query.class_name],
+        )
 
     def count(self, query: Query, alias: str = "o") -> Frag:
         where_sql, params = self.filter(query, alias)
@@ -390,17 +435,24 @@ class Compiler:
 
     def order_by(self, query: Query, alias: str) -> Frag:
         """The query's order; else distance for a top-level ``$nearSphere``; objectId breaks ties."""
-        parts: List[Frag] = []
+        terms = self._order_terms(query, alias)
+        sql = ", ".join(term + (" DESC" if descending else "") for term, _, descending in terms)
+        return sql, [p for _, params, _ in terms for p in params]
+
+    def _order_terms(self, query: Query, alias: str) -> List[Tuple[str, List[Any], bool]]:
+        """(sort key SQL, its parameters, descending) in precedence order, objectId last."""
+        terms = []
         for path, descending in query.order:
             known_type = self._known_type(query.class_name, path)
             sql, params = self._source(alias, path, query.class_name).sort_key(known_type)
-            parts.append((sql + (" DESC" if descending else ""), params))
+            terms.append((sql, params, descending))
         if not query.order:
             near = _top_level_near(query.where)
             if near is not None:
-                parts.append(self._distance(self._source(alias, near.path, query.class_name), near))
-        parts.append((f"{alias}.id", []))
-        return ", ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
+                src = self._source(alias, near.path, query.class_name)
+                terms.append((*self._distance(src, near), False))
+        terms.append((f"{alias}.id", [], False))
+        return terms
 
     # --- conditions ----------------------------------------------------------
 
