@@ -930,3 +930,41 @@ def test_wide_queries_stay_within_sqlite_limits(storage):
     branches = [{"n": i} for i in range(1200)]  # flat, 1200 ORs pass SQLite's depth limit
     assert ids(storage, {"$or": branches}) == ["a", "b"]
     assert ids(storage, {"n": {"$in": list(range(50000))}}) == ["a", "b"]
+
+
+def test_reads_past_the_query_timeout_fail_with_124(tmp_path):
+    storage = SQLiteStorage(str(tmp_path / "slow.sqlite"), query_timeout=0.0)
+    with storage.write() as tx:
+        for i in range(3000):  # enough SQLite steps to reach a deadline check
+            tx.insert(StoredObject("Item", f"o{i}", T0, T0, {"name": f"n{i}"}, None))
+    with pytest.raises(ApiError) as info:
+        find(storage, {"name": {"$regex": "^n1"}}, order="name")
+    assert info.value.code == 124
+    storage.query_timeout = 10.0
+    assert len(find(storage, {"name": {"$regex": "^n1"}}, order="name", limit=1000)) == 1000
+    storage.close()
+
+
+def test_schema_typed_fields_still_compare_type_correctly(storage):
+    with storage.write() as tx:
+        tx.ensure_fields("Item", {"n": {"type": "Number"}, "s": {"type": "String"}})
+    put(storage, "Item", "a", n=1, s="1")
+    put(storage, "Item", "b", n=5, s="x")
+    put(storage, "Item", "c")
+    assert ids(storage, {"s": {"$gt": 0}}) == []  # text never orders against numbers
+    assert ids(storage, {"n": {"$lt": "z"}}) == []
+    assert ids(storage, {"n": "1"}) == [] and ids(storage, {"s": 1}) == []
+    assert ids(storage, {"n": {"$ne": "1"}}) == ["a", "b", "c"]
+    assert ids(storage, {"n": {"$gte": 1}}) == ["a", "b"]
+    assert ids(storage, {"s": {"$in": ["x", 1]}}) == ["b"]
+    assert ids(storage, {"s": {"$regex": "^[0-9]"}}) == ["a"]
+
+
+def test_sorted_pages_obey_acl_skip_limit_and_return_acl(storage):
+    for i in range(10):
+        acl = {"*": {"read": True}} if i % 3 else {"u1": {"read": True}}
+        put(storage, "Item", f"o{i}", acl=acl, n=i % 4, s=str(i))
+    page = find(storage, principal=ANONYMOUS, order="-n,s", skip=1, limit=3, returnACL="true")
+    # readable: o1 o2 o4 o5 o7 o8 -> (3,7) (2,2) (1,1) (1,5) (0,4) (0,8); skip one, take three
+    assert [(o["n"], o["s"]) for o in page] == [(2, "2"), (1, "1"), (1, "5")]
+    assert page[0]["ACL"] == {"*": {"read": True}}
