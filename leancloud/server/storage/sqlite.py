@@ -16,7 +16,8 @@ Schema::
     relations(class, field, owner_id, target_class, target_id)
         Relation columns; indexed both ways (``$relatedTo`` and reverse lookups).
     classes(name), schema_fields(class, field, type, target_class)
-        The schema, cached per process and invalidated by the commit that changes it.
+        The schema, cached per process and invalidated by the commit that changes it;
+        classes and fields new to a process's cache are checked against the database.
     sessions(token, user_id)
         One session token per user.
 
@@ -25,6 +26,10 @@ acknowledged write across a process kill (the WAL is written before COMMIT retur
 FULL also fsyncs each commit, so acknowledged writes survive an OS crash or power
 loss too, as PostgreSQL's default does. Pass ``synchronous="NORMAL"`` to trade that
 for write latency.
+
+Statements: a find is one statement (sorted ones sort narrow rows, then fetch the page's
+objects), plus one per include level, plus one per batch of objects holding File values.
+Reads past ``query_timeout`` are interrupted by SQLite's progress handler (error 124).
 
 Connections: a small pool, one connection per thread at a time (the server is
 threaded; sqlite3 connections are not shared between concurrent threads); a write
