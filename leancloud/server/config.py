@@ -31,6 +31,9 @@ class ServerConfig:
     hook_key: str
     data_dir: str = DEFAULT_DATA_DIR
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # LeanCloud console switches, with a new app's defaults; env: see _switches().
+    sms_require_captcha: bool = False  # SMS requests need a captcha validate_token (608)
+    client_push: bool = False  # app-key callers may POST /1.1/push
 
 
 def _generate(name: str) -> str:
@@ -61,6 +64,18 @@ def _write_keys(path: str, keys: Dict[str, str]) -> None:
         handle.write("\n")
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _switches() -> Dict[str, bool]:
+    """The console switches, from the environment the server starts in."""
+    return {
+        "sms_require_captcha": _env_flag("LEANCLOUD_SMS_REQUIRE_CAPTCHA"),
+        "client_push": _env_flag("LEANCLOUD_CLIENT_PUSH"),
+    }
 
 
 def load_config(
@@ -94,4 +109,6 @@ def load_config(
     for name, value in keys.items():
         if "," in value:
             raise ValueError(f"{name} must not contain ','")
-    return ServerConfig(data_dir=data_dir, max_body_bytes=max_body_bytes, **keys)
+    return ServerConfig(
+        data_dir=data_dir, max_body_bytes=max_body_bytes, **keys, **_switches()
+    )

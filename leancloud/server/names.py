@@ -21,6 +21,12 @@ SYSTEM_CLASSES = frozenset(
         "_SysMessage",
         "_Status",
         "_LoginFailure",  # the server's failed-login record per user (master only)
+        # Messaging bookkeeping, master only: sent mail/SMS, SMS codes and send times,
+        # captchas and their validate tokens.
+        "_OutboxMessage",
+        "_SmsCode",
+        "_SmsThrottle",
+        "_Captcha",
     }
 )
 # Keys inside nested objects may be any text but the path syntax characters.
