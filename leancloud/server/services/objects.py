@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import secrets
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from leancloud.codec import format_date
 from leancloud.server.errors import ApiError
@@ -98,14 +98,21 @@ def create_object(
     class_name: str,
     body: Mapping[str, Any],
     fetch: bool = False,
+    check: Optional[Callable[[WriteTx, StoredObject], None]] = None,
 ) -> dict:
-    """``{"objectId", "createdAt"}``, or the whole stored object when ``fetch``."""
+    """``{"objectId", "createdAt"}``, or the whole stored object when ``fetch``.
+
+    ``check`` runs inside the transaction before the insert: a system class's rule that
+    must see the database as the insert will (a unique role name).
+    """
     check_class_name(class_name)
     _, acl, fields = _split_acl(body)
     changes = apply_changes({}, fields, creating=True)
     stamp = now()
     obj = StoredObject(class_name, new_object_id(), stamp, stamp, changes.data, acl)
     with storage.write() as tx:
+        if check is not None:
+            check(tx, obj)
         tx.ensure_fields(class_name, changes.field_types())
         tx.insert(obj)
         _apply_relations(tx, obj, changes)
