@@ -269,6 +269,12 @@ def test_acl_filters_rows_for_every_principal(guarded):
     assert len(find(guarded, principal=ANONYMOUS, limit=2, order="-objectId")) == 2
 
 
+def test_principal_acl_keys():
+    assert ANONYMOUS.acl_keys() == ("*",)
+    member = Principal(user_id="u1", roles=frozenset({"B", "A"}))
+    assert member.acl_keys() == ("*", "u1", "role:A", "role:B")
+
+
 def test_acl_changes_on_update_are_applied(guarded):
     with guarded.write() as tx:
         obj = tx.get("Item", "mine")
