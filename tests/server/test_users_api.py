@@ -368,11 +368,6 @@ def test_clients_cannot_query_or_sort_on_hidden_fields(client, path, query):
     assert client.get(url, headers=MASTER).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="query/where.py still accepts hidden _User fields inside $inQuery",
-)
 def test_hidden_fields_cannot_be_probed_through_a_subquery_from_another_class(client):
     user = sign_up(client)
     pointer = {"__type": "Pointer", "className": "_User", "objectId": user["objectId"]}
