@@ -109,6 +109,4 @@ def load_config(
     for name, value in keys.items():
         if "," in value:
             raise ValueError(f"{name} must not contain ','")
-    return ServerConfig(
-        data_dir=data_dir, max_body_bytes=max_body_bytes, **keys, **_switches()
-    )
+    return ServerConfig(data_dir=data_dir, max_body_bytes=max_body_bytes, **keys, **_switches())

@@ -183,8 +183,11 @@ class ServerApp:
 
     @staticmethod
     def _render(reply: Reply) -> Response:
-        data = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        response = Response(data, status=reply.status, content_type=JSON_TYPE)
+        if isinstance(reply.body, bytes):  # e.g. an image; its handler sets Content-Type
+            response = Response(reply.body, status=reply.status)
+        else:
+            data = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
+            response = Response(data.encode("utf-8"), status=reply.status, content_type=JSON_TYPE)
         response.headers.update(_BASE_HEADERS)
         response.headers.update(reply.headers)
         return response
