@@ -35,7 +35,9 @@ def saved(cls=Thing, **fields):
 
 
 def fields_of(obj):
-    return {k: v for k, v in obj.attributes.items() if k not in ("objectId", "createdAt", "updatedAt")}
+    return {
+        k: v for k, v in obj.attributes.items() if k not in ("objectId", "createdAt", "updatedAt")
+    }
 
 
 # -- field operations -------------------------------------------------------------------
