@@ -28,10 +28,13 @@ setup(
         "iso8601>=1.0",
     ],
     extras_require={
+        # Optional server features; without them the server runs and answers the rest.
+        "server": ["captcha>=0.5"],  # requestCaptcha's images (brings Pillow)
         "test": [
             "pytest>=7",
             "responses>=0.23",
             "hypothesis>=6",
+            "captcha>=0.5",
         ],
         "lint": ["ruff>=0.4"],
     },
