@@ -34,6 +34,8 @@ class ServerConfig:
     # LeanCloud console switches, with a new app's defaults; env: see _switches().
     sms_require_captcha: bool = False  # SMS requests need a captcha validate_token (608)
     client_push: bool = False  # app-key callers may POST /1.1/push
+    verify_email_on_sign_up: bool = True  # mail a verification link to new email addresses
+    public_url: Optional[str] = None  # base of links in mails; None: the request's host
 
 
 def _generate(name: str) -> str:
@@ -66,8 +68,9 @@ def _write_keys(path: str, keys: Dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return value in ("1", "true", "yes", "on") if value else default
 
 
 def _switches() -> Dict[str, bool]:
@@ -75,6 +78,7 @@ def _switches() -> Dict[str, bool]:
     return {
         "sms_require_captcha": _env_flag("LEANCLOUD_SMS_REQUIRE_CAPTCHA"),
         "client_push": _env_flag("LEANCLOUD_CLIENT_PUSH"),
+        "verify_email_on_sign_up": _env_flag("LEANCLOUD_VERIFY_EMAIL_ON_SIGN_UP", True),
     }
 
 
@@ -109,4 +113,10 @@ def load_config(
     for name, value in keys.items():
         if "," in value:
             raise ValueError(f"{name} must not contain ','")
-    return ServerConfig(data_dir=data_dir, max_body_bytes=max_body_bytes, **keys, **_switches())
+    return ServerConfig(
+        data_dir=data_dir,
+        max_body_bytes=max_body_bytes,
+        public_url=os.environ.get("LEANCLOUD_PUBLIC_URL", "").strip().rstrip("/") or None,
+        **keys,
+        **_switches(),
+    )
