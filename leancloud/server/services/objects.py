@@ -20,7 +20,13 @@ from leancloud.codec import format_date
 from leancloud.server.errors import ApiError
 from leancloud.server.names import check_class_name, check_field_name
 from leancloud.server.principal import MASTER, Principal
-from leancloud.server.query import DEFAULT_LIMIT, Query, parse_query, parse_where
+from leancloud.server.query import (
+    DEFAULT_LIMIT,
+    Query,
+    parse_query,
+    parse_where,
+    resolve_redirect,
+)
 from leancloud.server.services.ops import Changes, acl_allows, apply_changes, check_acl
 from leancloud.server.storage.base import ACL, Storage, StoredObject, WriteTx
 
@@ -204,7 +210,23 @@ def find_objects(
     result: Dict[str, Any] = {"results": storage.find(query, principal) if query.limit else []}
     if query.count:
         result["count"] = storage.count(query, principal)
+    redirected = _redirected_class(storage, query)
+    if redirected is not None:
+        result["className"] = redirected
     return result
+
+
+def _redirected_class(storage: Storage, query: Query) -> Optional[str]:
+    """The relation's target class when ``redirectClassNameForKey`` moved the query there:
+    the rows are of that class, and SDKs build them from the response's ``className``."""
+    if not query.redirect_class_name_for_key:
+        return None
+
+    def field_type(owner_class: str, field: str) -> Optional[dict]:
+        return storage.schema(owner_class).get(owner_class, {}).get(field)
+
+    target = resolve_redirect(query, field_type).class_name
+    return target if target != query.class_name else None
 
 
 def scan_objects(
