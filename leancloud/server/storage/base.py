@@ -15,9 +15,10 @@ from typing import Any, ContextManager, Dict, FrozenSet, List, Optional, Sequenc
 from leancloud.server.principal import Principal
 from leancloud.server.query.ast import Node, Path, Query
 
-__all__ = ["ACL", "Storage", "StoredObject", "WriteTx"]
+__all__ = ["ACL", "ImportOutcome", "Storage", "StoredObject", "WriteTx"]
 
 ACL = Dict[str, Dict[str, bool]]
+ImportOutcome = str  # "inserted", "updated" or "skipped"
 
 
 @dataclass
@@ -72,6 +73,20 @@ class Storage(Reader):
     def class_exists(self, class_name: str) -> bool: ...
 
     @abc.abstractmethod
+    def dump(self, class_name: str, after_id: Optional[str], limit: int) -> List[StoredObject]:
+        """Raw objects (hidden fields included) with ids after ``after_id``, in id order.
+
+        For exports: a page per call, so a huge class never sits in memory.
+        """
+
+    @abc.abstractmethod
+    def dump_relations(
+        self, class_name: str, field: str, after: Optional[Tuple[str, str]], limit: int
+    ) -> List[Tuple[str, str, str]]:
+        """``(owner_id, target_class, target_id)`` rows of one Relation column after
+        ``after = (owner_id, target_id)``, in that order."""
+
+    @abc.abstractmethod
     def write(self) -> ContextManager["WriteTx"]:
         """One transaction: committed when the block ends, rolled back if it raises."""
 
@@ -114,6 +129,24 @@ class WriteTx(Reader):
     def relation_remove(
         self, class_name: str, field: str, owner_id: str, target_ids: Sequence[str]
     ) -> None: ...
+
+    def import_objects(self, objects: Sequence[StoredObject]) -> List[ImportOutcome]:
+        """Write objects as given (objectId, createdAt, updatedAt kept), one outcome each:
+        a new id is inserted, a known one updated only when its ``updated_at`` is newer
+        (so re-running an import changes nothing). Adapters override this with a bulk
+        version; this one is the reference behaviour."""
+        outcomes = []
+        for obj in objects:
+            current = self.get(obj.class_name, obj.object_id)
+            if current is None:
+                self.insert(obj)
+                outcomes.append("inserted")
+            elif obj.updated_at > current.updated_at:
+                self.update(obj)
+                outcomes.append("updated")
+            else:
+                outcomes.append("skipped")
+        return outcomes
 
     @abc.abstractmethod
     def set_session(self, user_id: str, token: str) -> None:

@@ -504,6 +504,28 @@ class SQLiteStorage(Storage):
             self._invalidate_schema()
         return found is not None
 
+    def dump(self, class_name: str, after_id: Optional[str], limit: int) -> List[StoredObject]:
+        sql = (
+            "SELECT id, created_at, updated_at, data, acl FROM objects"
+            " WHERE class = ? AND id > ? ORDER BY id LIMIT ?"
+        )
+        with self._reads() as reads:
+            rows = reads._conn.execute(sql, [class_name, after_id or "", limit]).fetchall()
+        return [_stored(class_name, row) for row in rows]
+
+    def dump_relations(
+        self, class_name: str, field: str, after: Optional[Tuple[str, str]], limit: int
+    ) -> List[Tuple[str, str, str]]:
+        sql = (
+            "SELECT owner_id, target_class, target_id FROM relations"
+            " WHERE class = ? AND field = ? AND (owner_id, target_id) > (?, ?)"
+            " ORDER BY owner_id, target_id LIMIT ?"
+        )
+        owner, target = after or ("", "")
+        with self._reads() as reads:
+            rows = reads._conn.execute(sql, [class_name, field, owner, target, limit]).fetchall()
+        return [tuple(row) for row in rows]
+
     # --- writes -----------------------------------------------------------------
 
     @contextmanager
@@ -549,19 +571,10 @@ class _SQLiteTx(_Reads, WriteTx):
 
     def get(self, class_name: str, object_id: str) -> Optional[StoredObject]:
         row = self._conn.execute(
-            "SELECT created_at, updated_at, data, acl FROM objects WHERE class = ? AND id = ?",
+            "SELECT id, created_at, updated_at, data, acl FROM objects WHERE class = ? AND id = ?",
             [class_name, object_id],
         ).fetchone()
-        if row is None:
-            return None
-        return StoredObject(
-            class_name,
-            object_id,
-            row[0],
-            row[1],
-            json.loads(row[2]),
-            json.loads(row[3]) if row[3] else None,
-        )
+        return None if row is None else _stored(class_name, row)
 
     def matches(self, class_name: str, object_id: str, where: Optional[Node]) -> bool:
         compiler = Compiler(None, self._field_type)
@@ -615,6 +628,56 @@ class _SQLiteTx(_Reads, WriteTx):
             "DELETE FROM readers WHERE class = ? AND object_id = ?", [obj.class_name, obj.object_id]
         )
         self._add_readers(obj.class_name, obj.object_id, readers)
+
+    def import_objects(self, objects: Sequence[StoredObject]) -> List[str]:
+        """The bulk version: one lookup of the known ids per class, then ``executemany``."""
+        stamped = [
+            (obj, normalize_iso(obj.created_at), normalize_iso(obj.updated_at)) for obj in objects
+        ]
+        known: Dict[Tuple[str, str], str] = {}
+        for class_name in {obj.class_name for obj in objects}:
+            check_class_name(class_name)
+            self._register_class(class_name)
+            ids = [obj.object_id for obj in objects if obj.class_name == class_name]
+            rows = self._conn.execute(
+                "SELECT id, updated_at FROM objects WHERE class = ? AND id IN (SELECT value FROM json_each(?))",
+                [class_name, _dumps(ids)],
+            )
+            known.update(((class_name, row[0]), row[1]) for row in rows)
+        outcomes, inserts, updates, readers = [], [], [], []
+        for obj, created_at, updated_at in stamped:
+            key = (obj.class_name, obj.object_id)
+            current = known.get(key)
+            if current is not None and updated_at <= current:
+                outcomes.append("skipped")
+                continue
+            acl, public_read, keys = _acl_columns(obj.acl)
+            data = _data_json(obj.data)
+            if current is None:
+                inserts.append((*key, created_at, updated_at, data, acl, public_read))
+                outcomes.append("inserted")
+            else:
+                updates.append((updated_at, data, acl, public_read, *key))
+                outcomes.append("updated")
+            known[key] = updated_at
+            readers.append((key, keys))
+        self._conn.executemany(
+            "INSERT INTO objects (class, id, created_at, updated_at, data, acl, public_read) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        self._conn.executemany(
+            "UPDATE objects SET updated_at = ?, data = ?, acl = ?, public_read = ? WHERE class = ? AND id = ?",
+            updates,
+        )
+        self._conn.executemany(
+            "DELETE FROM readers WHERE class = ? AND object_id = ?",
+            [update[-2:] for update in updates],
+        )
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO readers (class, object_id, principal) VALUES (?, ?, ?)",
+            [(*key, principal) for key, keys in readers for principal in keys],
+        )
+        return outcomes
 
     def _add_readers(self, class_name: str, object_id: str, readers: List[str]) -> None:
         if readers:
@@ -701,6 +764,18 @@ class _SQLiteTx(_Reads, WriteTx):
         self._conn.execute(
             "INSERT OR REPLACE INTO sessions (token, user_id) VALUES (?, ?)", [token, user_id]
         )
+
+
+def _stored(class_name: str, row: Sequence[Any]) -> StoredObject:
+    """(id, created_at, updated_at, data, acl) -> the raw object."""
+    return StoredObject(
+        class_name,
+        row[0],
+        row[1],
+        row[2],
+        json.loads(row[3]),
+        json.loads(row[4]) if row[4] else None,
+    )
 
 
 def _spec(type_name: str, target: Optional[str]) -> dict:
