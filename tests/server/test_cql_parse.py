@@ -5,6 +5,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leancloud.server.errors import ApiError
 from leancloud.server.query import (
@@ -545,3 +547,80 @@ def test_the_ast_is_the_rest_ast():
         },
     )
     assert cql.query() == rest
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "select",
+        "*",
+        "from",
+        "T",
+        "where",
+        "a",
+        "=",
+        "!=",
+        "<",
+        "(",
+        ")",
+        ",",
+        "'x'",
+        "1",
+        "-2.5",
+        "?",
+        "and",
+        "or",
+        "not",
+        "like",
+        "in",
+        "is",
+        "exists",
+        "near",
+        "[1, 2]",
+        "within",
+        "max",
+        "km",
+        "limit",
+        "order",
+        "by",
+        "desc",
+        "-",
+        "include",
+        "count(*)",
+        "size(",
+        "related",
+        "to",
+        "pointer('P', 'x')",
+        "{k: 1}",
+        "insert",
+        "into",
+        "values",
+        "update",
+        "set",
+        "delete",
+        "objectId",
+        ";",
+        "`",
+        '"',
+        "'",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=14), st.lists(st.integers(), max_size=2))
+def test_any_token_soup_parses_or_is_an_api_error(fragments, pvalues):
+    try:
+        statement = parse_cql(" ".join(fragments), pvalues)
+    except ApiError as exc:
+        assert exc.status == 400 and exc.message
+    else:
+        assert isinstance(statement, (CqlSelect, CqlInsert, CqlUpdate, CqlDelete))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_after_where_parses_or_is_an_api_error(text):
+    try:
+        parse_cql("select * from T where " + text)
+    except ApiError as exc:
+        assert exc.status == 400

@@ -9,7 +9,8 @@ So ACLs, ``_User`` rules and class-specific routes apply exactly as over REST.
 
 Write responses (LeanCloud never documented them): ``{"results": [...], "className"}``
 where ``results`` holds each REST answer (``{objectId, createdAt}`` per inserted row,
-``{updatedAt, objectId}`` for an update) and is empty for a delete.
+``{updatedAt, objectId}`` for an update) and is empty for a delete. A multi-row insert
+is not a transaction (like ``/1.1/batch``): rows before a failing one stay inserted.
 """
 
 from __future__ import annotations
