@@ -1,0 +1,79 @@
+"""Many threads writing one object through the SDK at once: the server loses no operation."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from leancloud import Object
+
+Counter = Object.extend("Counter")
+
+THREADS = 8
+PER_THREAD = 25
+
+pytestmark = pytest.mark.usefixtures("live")
+
+
+def run_in_threads(work):
+    """``work(thread_index)`` on THREADS threads at once; re-raises the first failure."""
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for future in [pool.submit(work, i) for i in range(THREADS)]:
+            future.result()
+
+
+def fresh(obj):
+    copy = type(obj).create_without_data(obj.id)
+    copy.fetch()
+    return copy
+
+
+def test_concurrent_increments_lose_nothing():
+    counter = Counter(hits=0, total=0.0)
+    counter.save()
+
+    def work(i):
+        mine = Counter.create_without_data(counter.id)  # each thread its own instance
+        for _ in range(PER_THREAD):
+            mine.increment("hits")
+            mine.increment("total", 0.5)
+            mine.save()
+
+    run_in_threads(work)
+    server = fresh(counter)
+    assert server.get("hits") == THREADS * PER_THREAD
+    assert server.get("total") == THREADS * PER_THREAD * 0.5
+
+
+def test_concurrent_add_unique_of_distinct_values_loses_none():
+    bag = Counter(items=["seed"])
+    bag.save()
+
+    def work(i):
+        mine = Counter.create_without_data(bag.id)
+        for j in range(PER_THREAD // 2):
+            mine.add_unique("items", f"t{i}-{j}")
+            mine.add_unique("items", "seed")  # already there: never duplicated
+            mine.save()
+
+    run_in_threads(work)
+    items = fresh(bag).get("items")
+    expected = {f"t{i}-{j}" for i in range(THREADS) for j in range(PER_THREAD // 2)}
+    assert sorted(items) == sorted(expected | {"seed"})
+
+
+def test_concurrent_fetch_when_save_sees_a_distinct_value_each_time():
+    """Each save's answer is the counter right after that save: all different, none lost."""
+    counter = Counter(tickets=0)
+    counter.save()
+    seen = [[] for _ in range(THREADS)]
+
+    def work(i):
+        mine = Counter.create_without_data(counter.id)
+        for _ in range(PER_THREAD // 5):
+            mine.increment("tickets")
+            mine.save(fetch_when_save=True)
+            seen[i].append(mine.get("tickets"))
+
+    run_in_threads(work)
+    numbers = [n for per_thread in seen for n in per_thread]
+    assert sorted(numbers) == list(range(1, THREADS * (PER_THREAD // 5) + 1))
