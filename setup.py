@@ -26,6 +26,7 @@ setup(
         "requests>=2.31",
         "werkzeug>=3.0",
         "iso8601>=1.0",
+        "itsdangerous>=2.0",
     ],
     extras_require={
         # Optional server features; without them the server runs and answers the rest.
@@ -34,6 +35,7 @@ setup(
             "pytest>=7",
             "responses>=0.23",
             "hypothesis>=6",
+            "flask>=2.2",
             "captcha>=0.5",
         ],
         "lint": ["ruff>=0.4"],

@@ -17,6 +17,12 @@ from leancloud import cloud, push
 from leancloud.push import Installation
 from leancloud.user import User
 from leancloud.role import Role
+from leancloud.engine import (
+    CookieSessionMiddleware,
+    Engine,
+    HttpsRedirectMiddleware,
+    LeanEngineError,
+)
 
 __all__ = [
     "__version__",
@@ -39,4 +45,8 @@ __all__ = [
     "push",
     "User",
     "Role",
+    "Engine",
+    "LeanEngineError",
+    "CookieSessionMiddleware",
+    "HttpsRedirectMiddleware",
 ]
