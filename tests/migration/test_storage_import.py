@@ -89,3 +89,12 @@ def test_dump_relations_pages_in_owner_target_order(storage):
     page = storage.dump_relations("Post", "likes", None, 2)
     assert page == [("p1", "_User", "u1"), ("p1", "_User", "u2")]
     assert storage.dump_relations("Post", "likes", ("p1", "u2"), 2) == [("p2", "_User", "u1")]
+
+
+def test_import_relations_counts_only_new_memberships(storage):
+    rows = [("p1", "_User", "u1"), ("p1", "_User", "u2")]
+    with storage.write() as tx:
+        assert tx.import_relations("Post", "likes", rows) == 2
+    with storage.write() as tx:
+        assert tx.import_relations("Post", "likes", rows + [("p2", "_User", "u1")]) == 1
+    assert len(storage.dump_relations("Post", "likes", None, 10)) == 3

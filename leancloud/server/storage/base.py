@@ -149,5 +149,11 @@ class WriteTx(Reader):
         return outcomes
 
     @abc.abstractmethod
+    def import_relations(
+        self, class_name: str, field: str, rows: Sequence[Tuple[str, str, str]]
+    ) -> int:
+        """Add ``(owner_id, target_class, target_id)`` memberships; answers how many were new."""
+
+    @abc.abstractmethod
     def set_session(self, user_id: str, token: str) -> None:
         """Make ``token`` the user's one session token (replacing any previous one)."""

@@ -751,6 +751,15 @@ class _SQLiteTx(_Reads, WriteTx):
             [(class_name, field, owner_id, target_class, target_id) for target_id in target_ids],
         )
 
+    def import_relations(
+        self, class_name: str, field: str, rows: Sequence[Tuple[str, str, str]]
+    ) -> int:
+        cursor = self._conn.executemany(
+            "INSERT OR IGNORE INTO relations (class, field, owner_id, target_class, target_id) VALUES (?, ?, ?, ?, ?)",
+            [(class_name, field, *row) for row in rows],
+        )
+        return max(cursor.rowcount, 0)
+
     def relation_remove(
         self, class_name: str, field: str, owner_id: str, target_ids: Sequence[str]
     ) -> None:
