@@ -21,6 +21,8 @@ SYSTEM_CLASSES = frozenset(
         "_SysMessage",
         "_Status",
         "_LoginFailure",  # the server's failed-login record per user (master only)
+        "_PhoneChange",  # who asked for a code to move to a number (master only)
+        "_FileUpload",  # a pending /fileTokens upload (master only)
         # Messaging bookkeeping, master only: sent mail/SMS, SMS codes and send times,
         # captchas and their validate tokens.
         "_OutboxMessage",

@@ -11,9 +11,18 @@ from typing import Any, Dict
 
 from werkzeug.routing import Rule
 
+from leancloud.server.http import verification as verification_routes
 from leancloud.server.http.objects import fetch_when_save, write_body
 from leancloud.server.http.request import ApiRequest, Reply
-from leancloud.server.services import users
+from leancloud.server.services import users, verification
+
+
+def _mail_verification(request: ApiRequest, user_id: str) -> None:
+    """LeanCloud's "send a verification mail to new email addresses" app option."""
+    if request.config.verify_email_on_sign_up:
+        verification.send_verification_mail(
+            request.storage, request.config, user_id, verification_routes.base_url(request)
+        )
 
 
 def sign_up(request: ApiRequest) -> Reply:
@@ -24,11 +33,15 @@ def sign_up(request: ApiRequest) -> Reply:
         user, created = users.sign_up(request.storage, request.principal, body)
     if not created:
         return Reply(user)
+    if user.get("email"):
+        _mail_verification(request, user["objectId"])
     return Reply(user, 201, {"Location": f"/1.1/users/{user['objectId']}"})
 
 
 def log_in(request: ApiRequest) -> Dict[str, Any]:
     body = request.params if request.method == "GET" else request.json_object()
+    if "smsCode" in body and "password" not in body:
+        return verification.log_in_with_sms_code(request.storage, body)
     return users.log_in(request.storage, body)
 
 
@@ -46,7 +59,7 @@ def get(request: ApiRequest, user_id: str) -> Dict[str, Any]:
 
 
 def update(request: ApiRequest, user_id: str) -> Dict[str, Any]:
-    return users.update_user(
+    result, changed_contacts = users.update_user(
         request.storage,
         request.principal,
         user_id,
@@ -54,6 +67,9 @@ def update(request: ApiRequest, user_id: str) -> Dict[str, Any]:
         where=request.params.get("where"),
         fetch=fetch_when_save(request),
     )
+    if "email" in changed_contacts:
+        _mail_verification(request, user_id)
+    return result
 
 
 def delete(request: ApiRequest, user_id: str) -> Dict[str, Any]:

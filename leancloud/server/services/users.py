@@ -43,6 +43,7 @@ FAILURES_CLASS = "_LoginFailure"
 LOGIN_FIELDS = ("username", "email", "mobilePhoneNumber")
 # Fields only the server writes; a client's values for them are dropped.
 SERVER_FIELDS = ("sessionToken", "salt", "emailVerified", "mobilePhoneVerified")
+_VERIFIED_FLAGS = {"email": "emailVerified", "mobilePhoneNumber": "mobilePhoneVerified"}
 _UNTYPED = ("sessionToken", "salt")  # hidden bookkeeping, kept out of the schema
 LOCKOUT_FAILURES = 6
 LOCKOUT_WINDOW = 15 * 60
@@ -61,6 +62,24 @@ _TAKEN = {
 
 # The clock, looked up at call time so tests can move it instead of sleeping.
 now = time.time
+
+
+class UserHooks:
+    """The seam for LeanEngine's user hooks; these defaults do nothing.
+
+    The Engine replaces ``users.hooks`` with an object that runs the app's ``onLogin``
+    and ``onVerified`` functions. ``reader`` is the open write transaction (``find``
+    works on it), so a hook sees the user exactly as the flow is about to commit it.
+    """
+
+    def before_log_in(self, reader: Any, user_id: str) -> None:
+        """Every successful log-in (password, SMS code, authData); raise ApiError to refuse."""
+
+    def after_verified(self, reader: Any, user_id: str, kind: str) -> None:
+        """The user's email (``kind="email"``) or phone (``kind="sms"``) was just verified."""
+
+
+hooks = UserHooks()
 
 
 def new_session_token() -> str:
@@ -95,7 +114,7 @@ def check_contact_fields(body: Mapping[str, Any]) -> None:
         raise ApiError(127, "The mobile phone number was invalid.")
 
 
-def _find_user_ids(tx: WriteTx, field: str, value: Any) -> List[str]:
+def find_user_ids(tx: WriteTx, field: str, value: Any) -> List[str]:
     query = parse_query(USER_CLASS, {"where": {field: value}, "limit": 2, "keys": "objectId"})
     return [row["objectId"] for row in tx.find(query, MASTER)]
 
@@ -104,7 +123,7 @@ def check_unique(tx: WriteTx, data: Mapping[str, Any], user_id: Optional[str] = 
     """202/203/214 when another user already has this username, email or phone number."""
     for field, (code, message) in _TAKEN.items():
         value = data.get(field)
-        taken = isinstance(value, str) and value and _find_user_ids(tx, field, value)
+        taken = isinstance(value, str) and value and find_user_ids(tx, field, value)
         if taken and any(other != user_id for other in taken):
             raise ApiError(code, message)
 
@@ -134,7 +153,7 @@ def render_user(reader: Any, user_id: str, token: Optional[str] = None) -> Dict[
     return user
 
 
-def _load(tx: WriteTx, user_id: str) -> StoredObject:
+def load_user(tx: WriteTx, user_id: str) -> StoredObject:
     user = tx.get(USER_CLASS, user_id)
     if user is None:
         raise no_user()
@@ -199,6 +218,23 @@ def sign_up(
         return _insert(tx, changes, _split_acl(body)[1]), True
 
 
+def insert_new_user(
+    tx: WriteTx,
+    principal: Principal,
+    body: Mapping[str, Any],
+    password_hash: Optional[str],
+    server_fields: Mapping[str, Any],
+) -> Dict[str, Any]:
+    """Sign up from an already checked body inside ``tx`` (sign-up by phone); the
+    ``server_fields`` (e.g. ``mobilePhoneVerified``) are set as given."""
+    changes = _new_user_changes(body, principal)
+    changes.data.update(server_fields)
+    if password_hash is not None:
+        changes.data["password"] = password_hash
+    check_unique(tx, changes.data)
+    return _insert(tx, changes, _split_acl(body)[1])
+
+
 def _new_user_changes(body: Mapping[str, Any], principal: Principal) -> Changes:
     check_contact_fields(body)
     fields = _client_fields(body, principal)
@@ -238,10 +274,21 @@ def _linked_user(tx: WriteTx, auth: Mapping[str, Any]) -> Optional[str]:
         if data is None:
             continue
         key, value = _auth_id(provider, data)
-        ids = _find_user_ids(tx, f"authData.{provider}.{key}", value)
+        ids = find_user_ids(tx, f"authData.{provider}.{key}", value)
         if ids:
             return ids[0]
     return None
+
+
+def check_auth_data_free(tx: WriteTx, auth: Mapping[str, Any], user_id: str) -> None:
+    """208 when an account given in ``auth`` is already linked to another user."""
+    for provider, data in auth.items():
+        if data is not None:
+            key, value = _auth_id(provider, data)
+            if any(
+                other != user_id for other in find_user_ids(tx, f"authData.{provider}.{key}", value)
+            ):
+                raise ApiError(208, f"The {provider} account is already linked to another user.")
 
 
 def merge_auth_data(current: Any, given: Mapping[str, Any]) -> Dict[str, Any]:
@@ -265,12 +312,10 @@ def log_in_with_auth_data(
     with storage.write() as tx:
         user_id = _linked_user(tx, auth)
         if user_id is not None:
-            user = _load(tx, user_id)
+            user = load_user(tx, user_id)
             user.data["authData"] = merge_auth_data(user.data.get("authData"), auth)
-            token = _token_of(user)
             _save(tx, user)
-            tx.set_session(user_id, token)
-            return render_user(tx, user_id, token), False
+            return finish_log_in(tx, user), False
         if fail_on_not_exist:
             raise no_user()
         changes = _new_user_changes(body, principal)
@@ -299,14 +344,12 @@ def log_in(storage: Storage, body: Mapping[str, Any]) -> Dict[str, Any]:
     guesses cannot slip past the lockout; a success then clears the record.
     """
     field, value = _login_field(body)
-    if field == "mobilePhoneNumber" and "smsCode" in body and "password" not in body:
-        raise ApiError(1, "Logging in with an SMS code is not supported by this server.")
     password = _require_password(body)
     with storage.write() as tx:
-        ids = _find_user_ids(tx, field, value)
+        ids = find_user_ids(tx, field, value)
         if not ids:
             raise no_user()
-        user = _load(tx, ids[0])
+        user = load_user(tx, ids[0])
         failures = _Failures.load(tx, user.object_id)
         if failures.locked(now()):
             raise ApiError(219, "Too many failed login attempts; try again later.")
@@ -316,17 +359,25 @@ def log_in(storage: Storage, body: Mapping[str, Any]) -> Dict[str, Any]:
         raise ApiError(210, _MISMATCH)
     upgrade = passwords.hash_password(password) if passwords.needs_upgrade(stored) else None
     with storage.write() as tx:
-        user = _load(tx, user.object_id)
-        _Failures.load(tx, user.object_id).clear(tx)
-        had_token = user.data.get("sessionToken")
-        token = _token_of(user)
+        user = load_user(tx, user.object_id)
         if upgrade is not None and user.data.get("password") == stored:
             user.data["password"] = upgrade
             user.data.pop("salt", None)
-        if token != had_token or user.data.get("password") != stored:
             tx.update(user)  # bookkeeping only: updatedAt stays
-        tx.set_session(user.object_id, token)  # also indexes imported users' tokens
-        return render_user(tx, user.object_id, token)
+        return finish_log_in(tx, user)
+
+
+def finish_log_in(tx: WriteTx, user: StoredObject, touched: bool = False) -> Dict[str, Any]:
+    """After the credentials were proven: clear failed log-ins, make sure the user has a
+    session token, and answer the user with it. ``touched``: the row changed (save it)."""
+    hooks.before_log_in(tx, user.object_id)
+    _Failures.load(tx, user.object_id).clear(tx)
+    had_token = user.data.get("sessionToken")
+    token = _token_of(user)
+    if touched or token != had_token:
+        tx.update(user)
+    tx.set_session(user.object_id, token)  # also indexes imported users' tokens
+    return render_user(tx, user.object_id, token)
 
 
 class _Failures:
@@ -416,7 +467,7 @@ def find_users(storage: Storage, principal: Principal, params: Mapping[str, Any]
 
 
 def _load_writable(tx: WriteTx, principal: Principal, user_id: str) -> StoredObject:
-    user = _load(tx, user_id)
+    user = load_user(tx, user_id)
     objects.check_write(principal, user)
     return user
 
@@ -428,9 +479,12 @@ def update_user(
     body: Mapping[str, Any],
     where: Any = None,
     fetch: bool = False,
-) -> Dict[str, Any]:
+) -> Tuple[Dict[str, Any], List[str]]:
     """A PUT on a user: the generic field rules plus uniqueness, password hashing and
-    per-provider authData merging, in one transaction."""
+    per-provider authData merging, in one transaction.
+
+    Answers ``(result, changed contacts)``: ``email``/``mobilePhoneNumber`` when they
+    got a new value (now unverified), so the caller can send a verification."""
     check_contact_fields(body)
     if "username" in body:
         _require_text(body, "username", 200, "Username")
@@ -443,8 +497,10 @@ def update_user(
         if condition is not None and not tx.matches(USER_CLASS, user_id, condition):
             raise ApiError(305, "No effect on updating/deleting a document.")
         if isinstance(fields.get("authData"), dict) and "__op" not in fields["authData"]:
+            check_auth_data_free(tx, fields["authData"], user_id)
             fields["authData"] = merge_auth_data(user.data.get("authData"), fields["authData"])
         changes = apply_changes(user.data, fields, creating=False)
+        contacts = _unverify_changed_contacts(user.data, changes, fields)
         check_unique(
             tx, {k: changes.data.get(k) for k in LOGIN_FIELDS if k in changes.touched}, user_id
         )
@@ -459,7 +515,21 @@ def update_user(
         if fetch and changes.touched:
             written = render_user(tx, user_id)
             result = {**{k: written[k] for k in changes.touched if k in written}, **result}
-    return result
+    return result, contacts
+
+
+def _unverify_changed_contacts(
+    old: Mapping[str, Any], changes: Changes, fields: Mapping[str, Any]
+) -> List[str]:
+    """A new email address or phone number is not verified yet (unless master says so);
+    answers the contact fields that changed."""
+    changed = []
+    for field, flag in _VERIFIED_FLAGS.items():
+        if field in changes.touched and changes.data.get(field) != old.get(field):
+            changed.append(field)
+            if flag not in fields:
+                changes.data[flag] = False
+    return changed
 
 
 def delete_user(storage: Storage, principal: Principal, user_id: str) -> None:
@@ -478,6 +548,15 @@ def _replace_token(tx: WriteTx, user: StoredObject) -> Dict[str, Any]:
     tx.update(user)
     tx.set_session(user.object_id, token)
     return {"updatedAt": user.updated_at, "objectId": user.object_id, "sessionToken": token}
+
+
+def set_password_hash(tx: WriteTx, user: StoredObject, new_hash: str) -> None:
+    """A password reset: the new hash, a new session token (every old session ends)
+    and a clean failed-login record."""
+    user.data["password"] = new_hash
+    user.data.pop("salt", None)
+    _Failures.load(tx, user.object_id).clear(tx)
+    _replace_token(tx, user)
 
 
 def refresh_session_token(storage: Storage, principal: Principal, user_id: str) -> Dict[str, Any]:
