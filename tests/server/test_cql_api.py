@@ -169,7 +169,7 @@ def test_acls_apply_as_in_rest_queries(server):
     secret = saved(GameScore(name="secret", score=1, ACL=private))
     saved(GameScore(name="public", score=2))
     leancloud.use_master_key(False)
-    assert names(Query.do_cloud_query("select * from GameScore")) == ["secret", "public"]
+    assert sorted(names(Query.do_cloud_query("select * from GameScore"))) == ["public", "secret"]
     assert Query.do_cloud_query("select count(*) from GameScore").count == 2
     User.set_current(None)
     assert names(Query.do_cloud_query("select * from GameScore")) == ["public"]

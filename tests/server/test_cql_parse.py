@@ -497,6 +497,8 @@ def test_limits_on_size_and_nesting():
     assert "nested" in error_of(deep).message
     subqueries = "select * from T where " + "a in (select * from T where " * 40 + "a = 1"
     assert error_of(subqueries + ")" * 40).code == 300
+    for value in ("[" * 1500 + "]" * 1500, "{a:" * 1000 + "1" + "}" * 1000, "date(" * 800):
+        assert "nested" in error_of("select * from T where a = " + value).message
 
 
 @pytest.mark.parametrize(

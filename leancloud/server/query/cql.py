@@ -29,7 +29,7 @@ import datetime as _dt
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from leancloud.codec import format_date
 from leancloud.server.errors import ApiError
@@ -229,7 +229,7 @@ class _Parser:
     tokens: List[_Token] = field(init=False)
     index: int = 0
     used: int = 0  # placeholders consumed
-    columns: Set[str] = field(default_factory=set)  # an insert's, to refuse duplicates
+    depth: int = 0  # open parentheses, subqueries, arrays and objects
 
     def __post_init__(self) -> None:
         self.tokens = _tokenize(self.text)
@@ -281,6 +281,16 @@ class _Parser:
         while self.accept_punct(","):
             items.append(item())
         return items
+
+    def nested(self, token: _Token, parse: Callable[[], Any]) -> Any:
+        """Parse something inside brackets, refusing nesting that would exhaust the stack."""
+        if self.depth >= MAX_NESTING:
+            raise _syntax(f"nested more than {MAX_NESTING} levels deep", token.pos)
+        self.depth += 1
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
 
     def check(self, validate: Callable[[], Any], token: _Token) -> Any:
         """Run a REST validation, pointing its error at the CQL that caused it."""
@@ -361,7 +371,8 @@ class _Parser:
         if self.accept_punct("*"):
             return "*", None
         if self.is_word("count") and self.is_punct("(", ahead=1):
-            self.index += 2
+            self.take()
+            self.take()
             if not self.accept_punct("*") and not self.accept_word("objectid"):
                 raise self.fail("count(*) or count(objectId)")
             self.expect_punct(")")
@@ -374,12 +385,12 @@ class _Parser:
             return "include", self.path()
         return "column", self.path()
 
-    def clauses(self, class_name: str, depth: int = 0) -> Dict[str, Any]:
+    def clauses(self, class_name: str) -> Dict[str, Any]:
         """``where``, ``limit`` and ``order by``, each at most once, as REST parameters."""
         params: Dict[str, Any] = {}
         while True:
             if "where" not in params and self.accept_word("where"):
-                params["where"] = self.condition(class_name, depth)
+                params["where"] = self.condition(class_name)
             elif "limit" not in params and self.accept_word("limit"):
                 first = self.integer()
                 if self.accept_punct(","):
@@ -400,14 +411,13 @@ class _Parser:
         return value
 
     def order(self) -> str:
+        """A sign wins, then the key's own asc/desc, then the one that ends the list."""
         items = self.comma_list(self.order_item)
-        final = items[-1][2] or "asc"
+        trailing = items[-1][2]
         keys = []
-        for position, (sign, path, word) in enumerate(items):
-            if sign is None:
-                last = position == len(items) - 1
-                sign = "-" if (word if word and not last else final) == "desc" else ""
-            keys.append(("-" if sign == "-" else "") + path)
+        for sign, path, word in items:
+            descending = sign == "-" if sign else (word or trailing) == "desc"
+            keys.append(("-" if descending else "") + path)
         return ",".join(keys)
 
     def order_item(self) -> Tuple[Optional[str], str, Optional[str]]:
@@ -421,18 +431,14 @@ class _Parser:
         self.expect_word("into")
         class_name = self.class_name()
         self.expect_punct("(")
-        columns = self.comma_list(self.column)
+        named = self.comma_list(lambda: (self.peek(), self.path()))
         self.expect_punct(")")
+        columns = [name for _, name in named]
+        for index, (token, name) in enumerate(named):
+            if name in columns[:index]:
+                raise _syntax(f"column {name!r} is listed twice", token.pos)
         self.expect_word("values")
         return CqlInsert(class_name, tuple(self.comma_list(lambda: self.row(columns))))
-
-    def column(self) -> str:
-        token = self.peek()
-        name = self.path()
-        if name in self.columns:
-            raise _syntax(f"column {name!r} is listed twice", token.pos)
-        self.columns.add(name)
-        return name
 
     def row(self, columns: List[str]) -> Dict[str, Any]:
         token = self.peek()
@@ -464,7 +470,7 @@ class _Parser:
         """``where objectId = <id> [and ...]``: the one object, and the other conditions."""
         token = self.peek()
         self.expect_word("where")
-        found = _split_object_id(self.condition(class_name, 0))
+        found = _split_object_id(self.condition(class_name))
         if found is None:
             raise _syntax(
                 "update and delete need where objectId = '<id>' [and other conditions]",
@@ -474,30 +480,27 @@ class _Parser:
 
     # .. conditions -> REST where JSON
 
-    def condition(self, class_name: str, depth: int) -> _Where:
+    def condition(self, class_name: str) -> _Where:
         token = self.peek()
-        where = self.disjunction(depth)
+        where = self.disjunction()
         self.check(lambda: parse_where(class_name, where), token)
         return where
 
-    def disjunction(self, depth: int) -> _Where:
-        parts = [self.conjunction(depth)]
+    def disjunction(self) -> _Where:
+        parts = [self.conjunction()]
         while self.accept_word("or"):
-            parts.append(self.conjunction(depth))
+            parts.append(self.conjunction())
         return parts[0] if len(parts) == 1 else {"$or": parts}
 
-    def conjunction(self, depth: int) -> _Where:
-        parts = [self.primary(depth)]
+    def conjunction(self) -> _Where:
+        parts = [self.primary()]
         while self.accept_word("and"):
-            parts.append(self.primary(depth))
+            parts.append(self.primary())
         return parts[0] if len(parts) == 1 else {"$and": parts}
 
-    def primary(self, depth: int) -> _Where:
+    def primary(self) -> _Where:
         if self.is_punct("("):
-            token = self.take()
-            if depth >= MAX_NESTING:
-                raise _syntax(f"nested more than {MAX_NESTING} levels deep", token.pos)
-            where = self.disjunction(depth + 1)
+            where = self.nested(self.take(), self.disjunction)
             self.expect_punct(")")
             return where
         if self.is_word("related") and self.is_word("to", ahead=2):
@@ -513,9 +516,9 @@ class _Parser:
             self.expect_punct("=")
             return {path: {"$size": self.value()}}
         path = self.path()
-        return {path: self.predicate(depth)}
+        return {path: self.predicate()}
 
-    def predicate(self, depth: int) -> Dict[str, Any]:
+    def predicate(self) -> Dict[str, Any]:
         """What follows the field: its REST operator object."""
         token = self.peek()
         if token.kind == "punct" and token.text in _COMPARE:
@@ -523,7 +526,7 @@ class _Parser:
             if self.is_punct("(") and self.is_word("select", ahead=1):
                 if token.text not in ("=", "!=", "<>"):
                     raise _syntax("a subquery compares only with = or !=", token.pos)
-                return self.subquery(token.text == "=", depth)
+                return self.subquery(token.text == "=")
             return {_COMPARE[token.text]: self.value()}
         negate = self.accept_word("not") is not None
         if self.accept_word("like"):
@@ -532,7 +535,7 @@ class _Parser:
             return {"$regex": _negated(self.string(), negate)}
         if self.accept_word("in"):
             if self.is_punct("(") and self.is_word("select", ahead=1):
-                return self.subquery(not negate, depth)
+                return self.subquery(not negate)
             return {"$nin" if negate else "$in": self.list_value()}
         if negate:
             raise self.fail("like, regexp or in after not")
@@ -550,19 +553,21 @@ class _Parser:
             return {"$within": {"$box": [south_west, self.geo_point()]}}
         raise self.fail("an operator")
 
-    def subquery(self, positive: bool, depth: int) -> Dict[str, Any]:
-        token = self.take()  # "("
-        if depth >= MAX_NESTING:
-            raise _syntax(f"nested more than {MAX_NESTING} levels deep", token.pos)
-        self.expect_word("select")
-        key = None if self.accept_punct("*") else self.path()
-        self.expect_word("from")
-        spec: Dict[str, Any] = {"className": self.class_name()}
-        spec.update(self.clauses(spec["className"], depth + 1))
+    def subquery(self, positive: bool) -> Dict[str, Any]:
+        key, spec = self.nested(self.take(), self.inner_select)
         self.expect_punct(")")
         if key is None:
             return {"$inQuery" if positive else "$notInQuery": spec}
         return {"$select" if positive else "$dontSelect": {"query": spec, "key": key}}
+
+    def inner_select(self) -> Tuple[Optional[str], Dict[str, Any]]:
+        """``select <key|*> from C [where] [limit] [order by]`` -> (key, REST subquery)."""
+        self.expect_word("select")
+        key = None if self.accept_punct("*") else self.path()
+        self.expect_word("from")
+        spec: Dict[str, Any] = {"className": self.class_name()}
+        spec.update(self.clauses(spec["className"]))
+        return key, spec
 
     def near(self) -> Dict[str, Any]:
         where: Dict[str, Any] = {"$nearSphere": self.geo_point()}
@@ -616,15 +621,15 @@ class _Parser:
             if token.text == "?":
                 return self.placeholder(token)
             if token.text == "[":
-                return self.array(operations)
+                return self.nested(token, lambda: self.array(operations))
             if token.text == "{":
-                return self.json_object(operations)
+                return self.nested(token, lambda: self.json_object(operations))
         if token.kind == "word":
             literal = {"true": True, "false": False, "null": None}
             if token.text.lower() in literal:
                 return literal[token.text.lower()]
             if self.is_punct("("):
-                return self.function(token, operations)
+                return self.nested(token, lambda: self.function(token, operations))
         raise self.fail("a value", token)
 
     def placeholder(self, token: _Token) -> Any:
