@@ -147,6 +147,25 @@ def test_unset_removes_the_field_on_the_server():
     assert Query(Thing).equal_to("objectId", thing.id).does_not_exist("gone").count() == 1
 
 
+def test_dotted_keys_reach_into_object_fields_on_update():
+    thing = saved(occupation={"remark": "r"}, section={"tags": ["a"]})
+    stale = Thing.create_without_data(thing.id)
+    stale.set("occupation.profession", "dev")
+    stale.add_unique("section.tags", "b")
+    stale.add_unique("section.tags", "a")
+    stale.increment("stats.views", 2)
+    stale.save()
+    server = fresh(thing)
+    assert server.get("occupation") == {"remark": "r", "profession": "dev"}
+    assert server.get("section") == {"tags": ["a", "b"]}
+    assert server.get("stats") == {"views": 2}
+    assert Query(Thing).equal_to("occupation.profession", "dev").count() == 1
+
+
+def test_dotted_keys_are_refused_on_create():
+    assert error_code(lambda: Thing(**{"occupation.profession": "dev"}).save()) == 105
+
+
 # -- values of every wire type -------------------------------------------------------------
 
 WHEN = dt.datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=dt.timezone.utc)
