@@ -35,7 +35,10 @@ class ServerConfig:
     sms_require_captcha: bool = False  # SMS requests need a captcha validate_token (608)
     client_push: bool = False  # app-key callers may POST /1.1/push
     verify_email_on_sign_up: bool = True  # mail a verification link to new email addresses
-    public_url: Optional[str] = None  # base of links in mails; None: the request's host
+    public_url: Optional[str] = None  # base of mailed links and file URLs; None: request's host
+    # One uploaded file's content (413 above it); env LEANCLOUD_MAX_FILE_SIZE. Uploads are
+    # requests too, so max_body_bytes caps them as well.
+    max_file_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
 def _generate(name: str) -> str:
@@ -71,6 +74,15 @@ def _write_keys(path: str, keys: Dict[str, str]) -> None:
 def _env_flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name, "").strip().lower()
     return value in ("1", "true", "yes", "on") if value else default
+
+
+def _env_size(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a number of bytes, not {value!r}")
+    return int(value)
 
 
 def _switches() -> Dict[str, bool]:
@@ -117,6 +129,7 @@ def load_config(
         data_dir=data_dir,
         max_body_bytes=max_body_bytes,
         public_url=os.environ.get("LEANCLOUD_PUBLIC_URL", "").strip().rstrip("/") or None,
+        max_file_bytes=_env_size("LEANCLOUD_MAX_FILE_SIZE", DEFAULT_MAX_BODY_BYTES),
         **keys,
         **_switches(),
     )

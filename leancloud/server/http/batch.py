@@ -41,6 +41,8 @@ def _run_item(request: ApiRequest, item: Any) -> Dict[str, Any]:
         if path.rstrip("/").startswith("/1.1/batch"):
             raise ApiError(107, "Batch requests cannot be nested.")
         reply = request.app.dispatch(request.caller, method, path, params, body)
+        if isinstance(reply.body, bytes):  # raw content (files, images) has no JSON form
+            raise ApiError(107, f"{method} {path} cannot be part of a batch.")
     except Exception as exc:  # noqa: BLE001 - one failing item must not sink the others
         return {"error": error_reply(exc, method, path).body}
     # A GET of a missing object answers {} on its own, null inside a batch.
