@@ -1,6 +1,7 @@
 """Captchas: request, image, verify and the validate token, through the SDK against the
 live server and over raw HTTP."""
 
+import dataclasses
 import io
 
 import pytest
@@ -122,6 +123,12 @@ def test_defaults(app, client):
 def test_url_follows_the_forwarded_scheme(client):
     response = client.get("/1.1/requestCaptcha", headers={**APP, "X-Forwarded-Proto": "https"})
     assert response.json["captcha_url"].startswith("https://localhost/1.1/captchaImage?")
+
+
+def test_url_under_the_public_url(app, client):
+    app.config = dataclasses.replace(app.config, public_url="https://api.example.com")
+    shown = new_captcha(client)
+    assert shown["captcha_url"].startswith("https://api.example.com/1.1/captchaImage?appId=")
 
 
 @pytest.mark.parametrize("width, height", [(60, 30), (200, 100)])

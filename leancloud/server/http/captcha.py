@@ -13,8 +13,11 @@ IMAGE_PATH = "/1.1/captchaImage"
 
 
 def image_url(request: ApiRequest, token: str) -> str:
-    """Absolute when the request says which host it reached (a browser needs that)."""
+    """Absolute (a browser needs that): under ``public_url`` when the server has one,
+    else on the host the request reached."""
     query = urlencode({"appId": request.config.app_id, "token": token})
+    if request.config.public_url:
+        return f"{request.config.public_url}{IMAGE_PATH}?{query}"
     host = request.headers.get("Host")
     if not host:
         return f"{IMAGE_PATH}?{query}"
