@@ -290,6 +290,8 @@ def test_near_takes_longitude_first():
     assert node_of("loc near ?", {"__type": "GeoPoint", "latitude": 39.9, "longitude": 116.4}) == (
         expected
     )
+    assert node_of("loc near ?", [116.4, 39.9]) == expected
+    assert node_of("loc near [?, ?]", 116.4, 39.9) == expected
 
 
 def test_near_distances_and_units():

@@ -582,15 +582,13 @@ class _Parser:
         return where
 
     def geo_point(self) -> Any:
-        """``[lng, lat]`` (longitude first, only here), ``geopoint(lng, lat)``, ``?`` or JSON."""
-        if self.is_punct("["):
-            token = self.take()
-            longitude = self.value()
-            self.expect_punct(",")
-            latitude = self.value()
-            self.expect_punct("]")
-            return _geo_point(longitude, latitude, token)
-        return self.value()
+        """``[lng, lat]`` (longitude first, only here, also as a pvalue), ``geopoint(lng, lat)``,
+        or a GeoPoint's REST JSON."""
+        token = self.peek()
+        value = self.value()
+        if isinstance(value, list) and len(value) == 2:
+            return _geo_point(value[0], value[1], token)
+        return value
 
     def string(self) -> str:
         token = self.peek()
