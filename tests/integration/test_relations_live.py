@@ -115,11 +115,10 @@ def test_relation_queries_combine_with_other_conditions_and_includes():
     p1.save()
     query = album.relation("photos").query.exists("album").include("album")
     (found,) = query.find()
-    assert found.id == p1.id and found.get("album").relation("photos").target_class_name
-    assert (
-        Query(Photo).matches_query("album", Query(Album).equal_to("objectId", album.id)).count()
-        == 1
-    )
+    assert found.id == p1.id
+    assert found.get("album").relation("photos").target_class_name == "Photo"
+    this_album = Query(Album).equal_to("objectId", album.id)
+    assert Query(Photo).matches_query("album", this_album).count() == 1
 
 
 def test_relation_to_a_second_class_is_refused():
