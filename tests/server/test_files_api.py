@@ -244,6 +244,20 @@ def test_content_must_match_announced_size_and_checksum(api, sent):
     assert api.put(info["upload_url"], b"hello").status_code == 200
 
 
+def test_expired_uploads_are_forgotten_by_later_ones(api, monkeypatch):
+    never = api.token("never.txt", b"")
+    unreported = api.token("unreported.txt", b"done")
+    assert api.put(unreported["upload_url"], b"done").status_code == 200
+    start = files.now()
+    monkeypatch.setattr(files, "now", lambda: start + files.UPLOAD_TTL + 1)
+    api.token("later.txt")
+    assert api.json("GET", f"/files/{never['objectId']}") == {}
+    assert api.json("GET", f"/files/{unreported['objectId']}")["name"] == "unreported.txt"
+    assert api.fetch(unreported["url"]).data == b"done"
+    callback = {"token": unreported["token"], "result": False}
+    assert api.error("POST", "/fileCallback", callback) == 1  # the upload is closed
+
+
 # ------------------------------------------------------------------ fileCallback
 
 

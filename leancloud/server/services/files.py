@@ -12,6 +12,9 @@ Python SDK can use without third-party libraries):
 3. ``file_callback`` (``POST /fileCallback``): ``result: true`` closes the upload,
    ``false`` discards the record and its content.
 
+Uploads never reported are forgotten a few at a time by later ``create_upload`` calls
+once expired; a record whose content never arrived goes with them.
+
 Content is served from ``<base>/files/<key>`` without credentials, as LeanCloud's CDN
 did; keys are random unless the master key chose one. The record's ``url`` is absolute
 and stored with it (``base`` = the configured public URL, else the request's host).
@@ -48,6 +51,7 @@ _KEY_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 _MAX_KEY_LENGTH = 512
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,16})\Z")
 _MD5 = re.compile(r"[0-9a-fA-F]{32}\Z")
+_PURGE_BATCH = 20  # expired uploads forgotten per new upload
 
 # The clock, looked up at call time so tests can move it instead of sleeping.
 now = time.time
@@ -112,10 +116,8 @@ def _find_by_key(reader: Any, key: str) -> List[dict]:
 
 
 def _insert_file(tx: WriteTx, data: Dict[str, Any], acl: Any, stamp: str) -> StoredObject:
-    """Validate ``data`` like any write and insert the record; its key must be free."""
+    """Validate ``data`` like any write and insert the record."""
     changes = apply_changes({}, data, creating=True)
-    if _find_by_key(tx, data["key"]):
-        raise ApiError(137, f"A file with the key {data['key']!r} already exists.")
     record = StoredObject(FILE_CLASS, objects.new_object_id(), stamp, stamp, changes.data, acl)
     tx.ensure_fields(FILE_CLASS, changes.field_types())
     tx.insert(record)
@@ -161,6 +163,9 @@ def create_upload(
     token = secrets.token_urlsafe(32)
     stamp = objects.now()
     with storage.write() as tx:
+        _purge_expired(tx)
+        if body.get("key") is not None and _find_by_key(tx, data["key"]):
+            raise ApiError(137, f"A file with the key {data['key']!r} already exists.")
         record = _insert_file(tx, data, acl, stamp)
         pending = {"file": record.object_id, "expiresAt": now() + UPLOAD_TTL, "uploaded": False}
         tx.insert(StoredObject(UPLOAD_CLASS, _token_id(token), stamp, stamp, pending, {}))
@@ -171,6 +176,18 @@ def create_upload(
         "token": token,
         "upload_url": base_url.rstrip("/") + "/1.1/fileUploads/" + token,
     }
+
+
+def _purge_expired(tx: WriteTx) -> None:
+    """Forget a few expired uploads: a record whose content never came is removed with
+    its upload (its URL could only ever answer 404); a finished one just loses it."""
+    query = parse_query(
+        UPLOAD_CLASS, {"where": {"expiresAt": {"$lt": now()}}, "limit": _PURGE_BATCH}
+    )
+    for row in tx.find(query, MASTER):
+        tx.delete(UPLOAD_CLASS, row["objectId"])
+        if not row.get("uploaded") and isinstance(row.get("file"), str):
+            tx.delete(FILE_CLASS, row["file"])
 
 
 def _pending(tx: WriteTx, token: str) -> Tuple[StoredObject, StoredObject]:
