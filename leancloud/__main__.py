@@ -8,6 +8,7 @@ what a client needs to connect.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
             f"--{name}", help=f"use this {name.replace('-', ' ')} instead of the persisted one"
         )
     serve.set_defaults(run=serve_command)
+    outbox = commands.add_parser("outbox", help="show the mail and SMS kept in the outbox")
+    outbox.add_argument("--data", default=DEFAULT_DATA_DIR, metavar="DIR", help="data directory")
+    outbox.add_argument("--to", help="only messages to this email address or phone number")
+    outbox.add_argument("--limit", type=int, default=20, help="newest N messages (default: 20)")
+    outbox.set_defaults(run=outbox_command)
     return parser
 
 
@@ -100,6 +106,29 @@ def serve_command(args: argparse.Namespace) -> int:
         if close is not None:
             close()
     print("Server stopped.", flush=True)
+    return 0
+
+
+def outbox_command(args: argparse.Namespace) -> int:
+    from leancloud.server import DATABASE_FILE
+    from leancloud.server.errors import ApiError
+    from leancloud.server.services.messaging import format_message, outbox
+    from leancloud.server.storage.sqlite import SQLiteStorage
+
+    path = os.path.join(args.data, DATABASE_FILE)
+    if not os.path.isfile(path):
+        print(f"leancloud outbox: no server data in {args.data}", file=sys.stderr)
+        return 1
+    storage = SQLiteStorage(path)
+    try:
+        rows = outbox(storage, args.to, args.limit)
+    except ApiError as exc:
+        print(f"leancloud outbox: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        storage.close()
+    for row in rows:
+        print(format_message(row))
     return 0
 
 

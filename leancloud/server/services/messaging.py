@@ -43,6 +43,7 @@ __all__ = [
     "deliver",
     "send_mail",
     "outbox",
+    "format_message",
     "set_mail_sender",
     "set_sms_sender",
     "mail_sender",
@@ -230,6 +231,13 @@ def _phone_or_text(to: str) -> str:
         return normalize_phone(to)
     except ApiError:
         return to
+
+
+def format_message(row: Mapping[str, Any]) -> str:
+    """One outbox row as a line (mail adds its subject) for people reading a terminal."""
+    subject = f" {row['subject']!r}" if row.get("subject") else ""
+    text = str(row.get("text", "")).replace("\n", " ")
+    return f"{row['createdAt']} {row['channel']} to {row['to']} [{row['kind']}]{subject}: {text}"
 
 
 def outbox(storage: Storage, to: Optional[str] = None, limit: int = 100) -> List[dict]:
