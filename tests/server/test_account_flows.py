@@ -503,6 +503,48 @@ def test_anonymous_log_in(client):
     assert second.json["objectId"] == first.json["objectId"]
 
 
+def test_signing_up_with_an_account_linked_to_another_user_is_208(client):
+    weibo = {"weibo": {"uid": "w1", "access_token": "t"}}
+    assert client.post("/1.1/users", json={"authData": weibo}, headers=APP).status_code == 201
+    body = {"username": "bob", "password": "pw", "authData": weibo}
+    assert error_of(client.post("/1.1/users", json=body, headers=APP)) == 208
+
+
+def test_unlink_with_a_delete_op_on_the_dotted_provider(client):
+    weibo = {"weibo": {"uid": "w1"}, "qq": {"openid": "q1"}}
+    user = client.post("/1.1/users", json={"authData": weibo}, headers=APP).json
+    path, headers = f"/1.1/users/{user['objectId']}", session(user["sessionToken"])
+    body = {"authData.weibo": {"__op": "Delete"}}
+    assert client.put(path, json=body, headers=headers).status_code == 200
+    assert set(me(client, user["sessionToken"]).json["authData"]) == {"qq"}
+
+
+def union_auth(provider, openid, main=False):
+    data = {"openid": openid, "access_token": "t", "platform": "weixin", "unionid": "U1"}
+    return {"authData": {provider: {**data, "main_account": main}}}
+
+
+def test_unionid_links_the_platforms_of_one_account(app, client):
+    first = client.post("/1.1/users", json=union_auth("wxapp", "o1", main=True), headers=APP)
+    assert first.status_code == 201
+    user_id = first.json["objectId"]
+    assert user_row(app, user_id)["authData"]["_weixin_unionid"] == {"uid": "U1"}
+    second = client.post("/1.1/users", json=union_auth("wxweb", "o2"), headers=APP)
+    assert second.status_code == 200 and second.json["objectId"] == user_id
+    assert set(user_row(app, user_id)["authData"]) == {"wxapp", "wxweb", "_weixin_unionid"}
+    third = client.post("/1.1/users", json=union_auth("wxweb", "o2"), headers=APP)
+    assert third.json["objectId"] == user_id  # now found by the provider itself
+
+
+def test_unionid_without_main_account_is_not_claimed(app, client):
+    first = client.post("/1.1/users", json=union_auth("wxapp", "o1"), headers=APP).json
+    assert "_weixin_unionid" not in user_row(app, first["objectId"])["authData"]
+    second = client.post("/1.1/users", json=union_auth("wxweb", "o2"), headers=APP)
+    assert second.status_code == 201 and second.json["objectId"] != first["objectId"]
+    fail = client.post("/1.1/users?failOnNotExist=true", json=union_auth("qq", "o3"), headers=APP)
+    assert error_of(fail) == 211
+
+
 # --- the LeanEngine seam ----------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from werkzeug.routing import Rule
 from leancloud.server.http import verification as verification_routes
 from leancloud.server.http.objects import fetch_when_save, write_body
 from leancloud.server.http.request import ApiRequest, Reply
-from leancloud.server.services import users, verification
+from leancloud.server.services import auth_data, users, verification
 
 
 def _mail_verification(request: ApiRequest, user_id: str) -> None:
@@ -27,8 +27,10 @@ def _mail_verification(request: ApiRequest, user_id: str) -> None:
 
 def sign_up(request: ApiRequest) -> Reply:
     body = write_body(request)
-    if request.flag("failOnNotExist"):
-        user, created = users.log_in_with_auth_data(request.storage, request.principal, body, True)
+    if "authData" in body and "username" not in body and "password" not in body:
+        user, created = auth_data.log_in(
+            request.storage, request.principal, body, request.flag("failOnNotExist")
+        )
     else:
         user, created = users.sign_up(request.storage, request.principal, body)
     if not created:

@@ -120,12 +120,15 @@ def find_user_ids(tx: WriteTx, field: str, value: Any) -> List[str]:
 
 
 def check_unique(tx: WriteTx, data: Mapping[str, Any], user_id: Optional[str] = None) -> None:
-    """202/203/214 when another user already has this username, email or phone number."""
+    """202/203/214 when another user already has this username, email or phone number;
+    208 when one of its ``authData`` accounts is linked to another user."""
     for field, (code, message) in _TAKEN.items():
         value = data.get(field)
         taken = isinstance(value, str) and value and find_user_ids(tx, field, value)
         if taken and any(other != user_id for other in taken):
             raise ApiError(code, message)
+    if isinstance(data.get("authData"), dict):
+        check_auth_data_free(tx, data["authData"], user_id)
 
 
 def _client_fields(body: Mapping[str, Any], principal: Principal) -> Dict[str, Any]:
@@ -169,7 +172,7 @@ def _token_of(user: StoredObject, fresh: bool = False) -> str:
     return token
 
 
-def _save(
+def save_user(
     tx: WriteTx, user: StoredObject, changes: Optional[Changes] = None, new: bool = False
 ) -> None:
     """Write the user row with its schema types and relation edits."""
@@ -193,7 +196,7 @@ def _save(
 # --- sign-up ----------------------------------------------------------------------
 
 
-def _split_acl(body: Mapping[str, Any]) -> Tuple[bool, Optional[Dict[str, Dict[str, bool]]]]:
+def split_acl(body: Mapping[str, Any]) -> Tuple[bool, Optional[Dict[str, Dict[str, bool]]]]:
     if "ACL" not in body:
         return False, None
     value = body["ACL"]
@@ -205,17 +208,15 @@ def _split_acl(body: Mapping[str, Any]) -> Tuple[bool, Optional[Dict[str, Dict[s
 def sign_up(
     storage: Storage, principal: Principal, body: Mapping[str, Any]
 ) -> Tuple[Dict[str, Any], bool]:
-    """``(user with session token, created)``: a new user from a username and password,
-    or the user an ``authData`` belongs to (created on first use)."""
-    if "authData" in body and "username" not in body and "password" not in body:
-        return log_in_with_auth_data(storage, principal, body)
+    """``(user with session token, True)``: a new user from a username and password
+    (bodies with only ``authData`` go to ``auth_data.log_in``)."""
     username = _require_text(body, "username", 200, "Username")
     password = _require_password(body)
-    changes = _new_user_changes(body, principal)
+    changes = new_user_changes(body, principal)
     changes.data.update(username=username, password=passwords.hash_password(password))
     with storage.write() as tx:
         check_unique(tx, changes.data)
-        return _insert(tx, changes, _split_acl(body)[1]), True
+        return insert_user(tx, changes, split_acl(body)[1]), True
 
 
 def insert_new_user(
@@ -227,15 +228,15 @@ def insert_new_user(
 ) -> Dict[str, Any]:
     """Sign up from an already checked body inside ``tx`` (sign-up by phone); the
     ``server_fields`` (e.g. ``mobilePhoneVerified``) are set as given."""
-    changes = _new_user_changes(body, principal)
+    changes = new_user_changes(body, principal)
     changes.data.update(server_fields)
     if password_hash is not None:
         changes.data["password"] = password_hash
     check_unique(tx, changes.data)
-    return _insert(tx, changes, _split_acl(body)[1])
+    return insert_user(tx, changes, split_acl(body)[1])
 
 
-def _new_user_changes(body: Mapping[str, Any], principal: Principal) -> Changes:
+def new_user_changes(body: Mapping[str, Any], principal: Principal) -> Changes:
     check_contact_fields(body)
     fields = _client_fields(body, principal)
     fields.setdefault("emailVerified", False)
@@ -243,7 +244,7 @@ def _new_user_changes(body: Mapping[str, Any], principal: Principal) -> Changes:
     return apply_changes({}, fields, creating=True)
 
 
-def _insert(
+def insert_user(
     tx: WriteTx, changes: Changes, acl: Optional[Dict[str, Dict[str, bool]]]
 ) -> Dict[str, Any]:
     stamp = timestamp()
@@ -252,7 +253,7 @@ def _insert(
         acl = {"*": {"read": True}, user_id: {"read": True, "write": True}}
     user = StoredObject(USER_CLASS, user_id, stamp, stamp, changes.data, acl)
     token = _token_of(user, fresh=True)
-    _save(tx, user, changes, new=True)
+    save_user(tx, user, changes, new=True)
     tx.set_session(user_id, token)
     return render_user(tx, user_id, token)
 
@@ -260,7 +261,7 @@ def _insert(
 # --- authData ---------------------------------------------------------------------
 
 
-def _auth_id(provider: str, data: Any) -> Tuple[str, Any]:
+def auth_id(provider: str, data: Any) -> Tuple[str, Any]:
     """The key and value naming the account at ``provider``: ``uid``, ``openid`` or ``id``."""
     if isinstance(data, dict):
         for key in ("uid", "openid", "id"):
@@ -269,22 +270,11 @@ def _auth_id(provider: str, data: Any) -> Tuple[str, Any]:
     raise ApiError(250, f"Linked id missing from authData.{provider}.")
 
 
-def _linked_user(tx: WriteTx, auth: Mapping[str, Any]) -> Optional[str]:
-    for provider, data in auth.items():
-        if data is None:
-            continue
-        key, value = _auth_id(provider, data)
-        ids = find_user_ids(tx, f"authData.{provider}.{key}", value)
-        if ids:
-            return ids[0]
-    return None
-
-
-def check_auth_data_free(tx: WriteTx, auth: Mapping[str, Any], user_id: str) -> None:
+def check_auth_data_free(tx: WriteTx, auth: Mapping[str, Any], user_id: Optional[str]) -> None:
     """208 when an account given in ``auth`` is already linked to another user."""
     for provider, data in auth.items():
         if data is not None:
-            key, value = _auth_id(provider, data)
+            key, value = auth_id(provider, data)
             if any(
                 other != user_id for other in find_user_ids(tx, f"authData.{provider}.{key}", value)
             ):
@@ -300,28 +290,6 @@ def merge_auth_data(current: Any, given: Mapping[str, Any]) -> Dict[str, Any]:
         else:
             merged[provider] = data
     return merged
-
-
-def log_in_with_auth_data(
-    storage: Storage, principal: Principal, body: Mapping[str, Any], fail_on_not_exist: bool = False
-) -> Tuple[Dict[str, Any], bool]:
-    """Log in the user linked to one of the providers, or sign up a new one (201)."""
-    auth = body.get("authData")
-    if not isinstance(auth, dict) or not any(v is not None for v in auth.values()):
-        raise ApiError(1, "authData must be an object with at least one provider.")
-    with storage.write() as tx:
-        user_id = _linked_user(tx, auth)
-        if user_id is not None:
-            user = load_user(tx, user_id)
-            user.data["authData"] = merge_auth_data(user.data.get("authData"), auth)
-            _save(tx, user)
-            return finish_log_in(tx, user), False
-        if fail_on_not_exist:
-            raise no_user()
-        changes = _new_user_changes(body, principal)
-        changes.data["authData"] = merge_auth_data(None, auth)
-        changes.data["username"] = new_session_token()  # random and unused, like LeanCloud's
-        return _insert(tx, changes, _split_acl(body)[1]), True
 
 
 # --- log-in -----------------------------------------------------------------------
@@ -489,7 +457,7 @@ def update_user(
     if "username" in body:
         _require_text(body, "username", 200, "Username")
     new_hash = passwords.hash_password(_require_password(body)) if "password" in body else None
-    acl_given, acl = _split_acl(body)
+    acl_given, acl = split_acl(body)
     condition = parse_where(USER_CLASS, objects.decode_where(where)) if where else None
     fields = _client_fields(body, principal)
     with storage.write() as tx:
@@ -510,7 +478,7 @@ def update_user(
         user.data, user.updated_at = changes.data, timestamp()
         if acl_given:
             user.acl = acl
-        _save(tx, user, changes)
+        save_user(tx, user, changes)
         result = {"updatedAt": user.updated_at, "objectId": user_id}
         if fetch and changes.touched:
             written = render_user(tx, user_id)
