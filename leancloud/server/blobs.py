@@ -18,11 +18,11 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import BinaryIO, Optional, Tuple
+from typing import BinaryIO, Callable, Optional, Tuple
 
 from leancloud.server.errors import ApiError
 
-__all__ = ["BlobStore", "Staged", "FILES_DIR"]
+__all__ = ["Blob", "BlobStore", "Staged", "FILES_DIR"]
 
 FILES_DIR = "files"
 _CHUNK = 1024 * 1024
@@ -57,6 +57,16 @@ def _unlink(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+@dataclass(frozen=True)
+class Blob:
+    """What ``BlobStore.read`` found: the bytes asked for, out of ``size`` in all."""
+
+    content: Optional[bytes]
+    mime_type: str
+    size: int
+    slice: Optional[Tuple[int, int]]  # (start, stop) of ``content``; None: unsatisfiable
 
 
 @dataclass
@@ -117,20 +127,35 @@ class BlobStore:
             raise
         return Staged(self, path, size, checksum.hexdigest())
 
-    def read(self, key: str) -> Optional[Tuple[bytes, str]]:
-        """``(content, mime type)`` of ``key``, or None when there is none."""
+    def read(
+        self, key: str, byte_range: Optional[Callable[[int], Optional[Tuple[int, int]]]] = None
+    ) -> Optional[Blob]:
+        """The content of ``key`` (None when there is none).
+
+        ``byte_range`` maps the content's size to the ``(start, stop)`` slice wanted, or
+        to None when no slice fits; then ``Blob.content`` is None (HTTP's 416).
+        """
         path = self.content_path(key)
         try:
-            with open(path, "rb") as handle:
-                content = handle.read()
+            handle = open(path, "rb")
         except FileNotFoundError:
             return None
+        with handle:
+            size = os.fstat(handle.fileno()).st_size
+            wanted = (0, size) if byte_range is None else byte_range(size)
+            content = None
+            if wanted is not None:
+                handle.seek(wanted[0])
+                content = handle.read(wanted[1] - wanted[0])
+        return Blob(content, self._mime_type(path), size, wanted)
+
+    @staticmethod
+    def _mime_type(path: str) -> str:
         try:
             with open(path + ".json", encoding="utf-8") as handle:
-                mime_type = json.load(handle).get("mime_type") or _DEFAULT_TYPE
+                return json.load(handle).get("mime_type") or _DEFAULT_TYPE
         except (FileNotFoundError, ValueError, AttributeError):
-            mime_type = _DEFAULT_TYPE
-        return content, mime_type
+            return _DEFAULT_TYPE
 
     def delete(self, key: str) -> None:
         """Remove the content of ``key`` (nothing to remove is fine)."""

@@ -167,6 +167,27 @@ def test_upload_then_serve_without_credentials(api):
     assert head.status_code == 200 and head.headers["Content-Length"] == str(len(data))
 
 
+def test_byte_ranges(api):
+    data = bytes(range(256)) * 4
+    url = api.uploaded("v.mp4", data, mime_type="video/mp4")["url"]
+    whole = api.fetch(url)
+    assert whole.headers["Accept-Ranges"] == "bytes" and whole.data == data
+    for header, start, stop in [
+        ("bytes=0-9", 0, 10),
+        ("bytes=1000-", 1000, 1024),
+        ("bytes=-4", 1020, 1024),
+    ]:
+        part = api.open("GET", url[len(BASE) :], headers={"Range": header}, auth=False)
+        assert part.status_code == 206 and part.data == data[start:stop]
+        assert part.headers["Content-Range"] == f"bytes {start}-{stop - 1}/1024"
+        assert part.headers["Content-Type"] == "video/mp4"
+    beyond = api.open("GET", url[len(BASE) :], headers={"Range": "bytes=5000-"}, auth=False)
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == "bytes */1024"
+    assert beyond.get_json()["code"] == 416
+    ignored = api.open("GET", url[len(BASE) :], headers={"Range": "bytes=0-1,5-6"}, auth=False)
+    assert ignored.status_code == 200 and ignored.data == data
+
+
 def test_upload_completes_missing_size_and_checksum(api):
     info = api.json("POST", "/fileTokens", {"name": "x.txt"})
     assert api.put(info["upload_url"], b"12345").status_code == 200

@@ -13,6 +13,7 @@ import io
 import re
 from typing import Any, Dict
 
+from werkzeug.http import parse_range_header
 from werkzeug.routing import Rule
 
 from leancloud.server.blobs import BlobStore
@@ -29,6 +30,7 @@ _CONTENT_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "sandbox",
     "Cache-Control": "public, max-age=3600",
+    "Accept-Ranges": "bytes",
 }
 
 
@@ -131,12 +133,25 @@ def delete(request: ApiRequest, file_ids: str) -> Dict[str, Any]:
 
 @public
 def content(request: ApiRequest, key: str) -> Reply:
-    """A file's bytes with its type; unknown and malformed keys alike are 404."""
-    found = files.is_valid_key(key) and blobs(request).read(key)
+    """A file's bytes with its type, or the one byte range asked for (players need them);
+    unknown and malformed keys alike are 404."""
+    ranges = parse_range_header(request.headers.get("Range"))
+    if ranges is not None and len(ranges.ranges) != 1:
+        ranges = None  # several ranges: the whole content is a valid answer too
+    found = files.is_valid_key(key) and blobs(request).read(
+        key, ranges.range_for_length if ranges else None
+    )
     if not found:
         raise ApiError(404, "File not found.", 404)
-    data, mime_type = found
-    return Reply(data, 200, {**_CONTENT_HEADERS, "Content-Type": mime_type})
+    if found.slice is None:
+        unsatisfiable = {"code": 416, "error": "Requested range not satisfiable."}
+        return Reply(unsatisfiable, 416, {"Content-Range": f"bytes */{found.size}"})
+    headers = {**_CONTENT_HEADERS, "Content-Type": found.mime_type}
+    if ranges is None:
+        return Reply(found.content, 200, headers)
+    start, stop = found.slice
+    headers["Content-Range"] = f"bytes {start}-{stop - 1}/{found.size}"
+    return Reply(found.content, 206, headers)
 
 
 RULES = [
