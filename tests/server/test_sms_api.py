@@ -179,6 +179,14 @@ def test_codes_are_per_purpose(app, client, clock):
     assert info.value.code == 603
 
 
+def test_check_code_accepts_the_code_as_a_json_number(app, clock):
+    sms.send_code(app.storage, app.config, PHONE, purpose="verify")
+    code = last_code(app.storage)
+    sms.check_code(app.storage, PHONE, int(code), purpose="verify")  # leading zeros restored
+    with pytest.raises(leancloud.server.errors.ApiError):
+        sms.check_code(app.storage, PHONE, True, purpose="verify")
+
+
 def test_unknown_purpose_is_a_programming_error(app):
     with pytest.raises(ValueError):
         sms.send_code(app.storage, app.config, PHONE, purpose="other")

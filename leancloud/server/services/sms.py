@@ -147,7 +147,7 @@ def send_code(
 
 
 def check_code(
-    storage: Storage, phone: str, code: str, *, purpose: str, consume: bool = True
+    storage: Storage, phone: str, code: Any, *, purpose: str, consume: bool = True
 ) -> None:
     """Accept the newest unexpired, unused code for (``phone``, ``purpose``), else 603.
 
@@ -158,6 +158,8 @@ def check_code(
         number = messaging.normalize_phone(phone)
     except ApiError:
         raise ApiError(603, INVALID_CODE) from None
+    if isinstance(code, int) and not isinstance(code, bool):  # JSON bodies may send a number
+        code = f"{code:0{CODE_DIGITS}d}"
     row_id = _row_id(number, purpose)
     at = now()
     with storage.write() as tx:
