@@ -20,6 +20,7 @@ Decisions where LeanCloud's grammar was loose or unknown:
   this one); a trailing ``;`` is allowed. ``select count(*) from C`` alone returns no
   rows, only the count.
 * Subqueries without ``limit`` are unlimited, like REST ``$inQuery``/``$select``.
+* ``[lng, lat]`` is longitude first wherever a geo query takes a point, also as a pvalue.
 * Placeholders (``?``) take ``pvalues`` in textual order; their number must match.
 """
 
@@ -297,7 +298,8 @@ class _Parser:
         try:
             return validate()
         except ApiError as exc:
-            raise ApiError(exc.code, f"{exc.message} (CQL position {token.pos})", exc.status)
+            message = f"{exc.message} (CQL position {token.pos})"
+            raise ApiError(exc.code, message, exc.status) from None
 
     # .. statements
 
@@ -699,7 +701,8 @@ def _geo_point(longitude: Any, latitude: Any, token: _Token) -> Dict[str, Any]:
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             raise ApiError(
                 302,
-                f"Invalid GeoPoint at CQL position {token.pos}: [longitude, latitude] must be numbers.",
+                f"Invalid GeoPoint at CQL position {token.pos}: "
+                "[longitude, latitude] must be numbers.",
             )
     return {"__type": "GeoPoint", "latitude": latitude, "longitude": longitude}
 
