@@ -2,7 +2,7 @@
 the codes and links read from the outbox as a user would read them from mail or SMS."""
 
 import re
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 from werkzeug.test import Client
@@ -158,7 +158,7 @@ def test_changing_the_email_unverifies_it_and_mails_the_new_address(app, client)
     assert me(client, user["sessionToken"]).json["emailVerified"] is True
 
 
-@pytest.mark.parametrize("mangle", ["payload", "signature", "truncated"])
+@pytest.mark.parametrize("mangle", ["payload", "signature", "truncated", "unicode"])
 def test_forged_verification_links_are_refused(app, client, mangle):
     user = sign_up(client, email=EMAIL)
     path = link_path(app)
@@ -167,8 +167,9 @@ def test_forged_verification_links_are_refused(app, client, mangle):
         "payload": f"{payload[:-2]}xx.{signature}",
         "signature": f"{payload}.{signature[:-2]}xx",
         "truncated": payload,
+        "unicode": f"é{payload}.{signature}",
     }[mangle]
-    page = client.get("/1.1/verifyEmail/" + forged)
+    page = client.get("/1.1/verifyEmail/" + quote(forged))
     assert page.status_code == 400 and "invalid" in page.get_data(as_text=True)
     assert me(client, user["sessionToken"]).json["emailVerified"] is False
 

@@ -10,7 +10,12 @@ Mail links carry a signed token instead of a stored one: ``<payload>.<HMAC>`` ke
 the master key, holding the user id, the purpose, an expiry and a fingerprint of what
 the link acts on (the email address; for resets also the password hash). A link is
 therefore void once the address changes, and a reset link is spent once the password
-changes. Nothing has to be stored or cleaned up.
+changes. Nothing has to be stored or cleaned up for them.
+
+A phone change is bound to the user who asked for the code: ``_PhoneChange`` (master
+only) keeps one row per number naming that user, so the code moves that user's
+number, with or without a session on the second request (the official SDK's test
+sends none), and never another user's.
 
 Mail and SMS are sent outside write transactions (the outbox writes in its own).
 """
@@ -134,7 +139,7 @@ def _unb64(text: str) -> bytes:
 
 def _signature(config: Any, payload: str) -> str:
     key = hmac.new(config.master_key.encode(), b"leancloud account links", hashlib.sha256)
-    return _b64(hmac.new(key.digest(), payload.encode("ascii"), hashlib.sha256).digest())
+    return _b64(hmac.new(key.digest(), payload.encode("utf-8"), hashlib.sha256).digest())
 
 
 def _fingerprint(user: StoredObject, purpose: str) -> str:
