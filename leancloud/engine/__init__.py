@@ -16,4 +16,10 @@ from leancloud.engine.engine import Engine
 from leancloud.engine.errors import LeanEngineError
 from leancloud.engine.https_redirect import HttpsRedirectMiddleware
 
-__all__ = ["CookieSessionMiddleware", "Engine", "HttpsRedirectMiddleware", "LeanEngineError", "current"]
+__all__ = [
+    "CookieSessionMiddleware",
+    "Engine",
+    "HttpsRedirectMiddleware",
+    "LeanEngineError",
+    "current",
+]

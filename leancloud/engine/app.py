@@ -2,19 +2,17 @@
 
 Every route exists under the four prefixes the platform and the SDKs use: ``/1``,
 ``/1.1``, ``/__engine/1`` and ``/__engine/1.1``; any HTTP method reaches it. Every
-failure is answered in LeanCloud's JSON shape, never with a traceback:
+failure is answered in LeanCloud's JSON shape ``{"code": ..., "error": ...}``, never
+with a traceback:
 
-========================================  ======  =====================================
-request                                   status  body
-========================================  ======  =====================================
-no or wrong credentials                   401     ``{"code": 401, "error": "Unauthorized."}``
-hook without hook key / master / sign     401     same
-body that is not a JSON object            400     ``{"code": 107, ...}``
-invalid session token                     401     ``{"code": 211, ...}``
-unknown path, function or class hook      404     ``{"code": 404, ...}``
-``LeanEngineError`` from cloud code        its     ``{"code": <code>, "error": <message>}``
-any other exception from cloud code       500     ``{"code": 141, "error": "Cloud Code script had an error."}``
-========================================  ======  =====================================
+* no or wrong credentials, or a hook call without the hook key, the master key or a
+  valid legacy signature: 401, code 401 ``Unauthorized.``;
+* a body that is not a JSON object: 400, code 107;
+* an invalid session token: 401, code 211;
+* an unknown path, function or class hook: 404, code 404;
+* ``LeanEngineError`` raised by cloud code: its status, code and message;
+* any other exception raised by cloud code: 500, code 141
+  ``Cloud Code script had an error.`` (the traceback goes to the ``leancloud.engine`` log).
 """
 
 from __future__ import annotations

@@ -117,7 +117,10 @@ def _is_master(creds: Credentials, keys: Dict[str, Optional[str]]) -> bool:
     key = creds.app_key or ""
     return (
         same_secret(creds.master_key, keys["master_key"])
-        or (key.endswith(_MASTER_SUFFIX) and same_secret(key[: -len(_MASTER_SUFFIX)], keys["master_key"]))
+        or (
+            key.endswith(_MASTER_SUFFIX)
+            and same_secret(key[: -len(_MASTER_SUFFIX)], keys["master_key"])
+        )
         or (bool(creds.sign) and _sign_matches(creds.sign or "", keys) == "master_key")
     )
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, Optional
 
 from leancloud import context
-from leancloud.errors import LeanCloudError
 from leancloud.engine.errors import LeanEngineError
+from leancloud.errors import LeanCloudError
 from leancloud.user import USER_NOT_FOUND, User
 
 __all__ = ["Current", "current", "request_scope", "resolve_user"]
@@ -28,7 +28,7 @@ class _RequestState:
     meta: Dict[str, Any] = field(default_factory=dict)
 
 
-_state: "ContextVar[Optional[_RequestState]]" = ContextVar("leancloud_engine_request", default=None)
+_state: ContextVar[Optional[_RequestState]] = ContextVar("leancloud_engine_request", default=None)
 
 
 class Current:

@@ -39,7 +39,7 @@ class CookieSessionMiddleware:
         name: str = "leancloud:session",
         excluded_paths: Optional[Sequence[str]] = None,
         fetch_user: bool = False,
-        expires: Union[_dt.datetime, int, float, None] = None,
+        expires: Union[_dt.datetime, float, None] = None,
         max_age: Union[_dt.timedelta, int, None] = None,
     ) -> None:
         """``fetch_user``: fetch the user's data on each request (else only id and token)."""
@@ -103,7 +103,12 @@ class CookieSessionMiddleware:
             payload = {"uid": user.id, "session_token": user.session_token}
             value = self._serializer.dumps(payload)
             cookie = dump_cookie(
-                self.name, value, max_age=self.max_age, expires=self.expires, path="/", httponly=True
+                self.name,
+                value,
+                max_age=self.max_age,
+                expires=self.expires,
+                path="/",
+                httponly=True,
             )
         elif had_cookie:
             cookie = dump_cookie(self.name, "", max_age=0, expires=0, path="/", httponly=True)

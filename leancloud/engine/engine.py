@@ -113,16 +113,21 @@ class Engine:
     # -- functions and hooks -----------------------------------------------------
 
     def define(
-        self, name_or_func: Union[str, Callable[..., Any], None] = None, *, fetch_user: Optional[bool] = None
+        self,
+        name_or_func: Union[str, Callable[..., Any], None] = None,
+        *,
+        fetch_user: Optional[bool] = None,
     ) -> Any:
-        """Register a cloud function: ``@define``, ``@define("name")``, ``@define(fetch_user=False)``.
+        """Register a cloud function: ``@define``, ``@define("name")``, ``@define(fetch_user=...)``.
 
         ``fetch_user`` overrides the Engine's setting for this function.
         """
         if callable(name_or_func):
             return self._registry.add(name_or_func.__name__, name_or_func, fetch_user)
         if name_or_func is not None and (not isinstance(name_or_func, str) or not name_or_func):
-            raise TypeError(f"a cloud function name must be a non-empty string, not {name_or_func!r}")
+            raise TypeError(
+                f"a cloud function name must be a non-empty string, not {name_or_func!r}"
+            )
 
         def decorator(func: F) -> F:
             return self._registry.add(name_or_func or func.__name__, func, fetch_user)
@@ -177,7 +182,9 @@ class Engine:
 
     def on_bigquery(self, event: str) -> Callable[[F], F]:
         warnings.warn(
-            "on_bigquery is deprecated, please use on_insight instead", LeanCloudWarning, stacklevel=2
+            "on_bigquery is deprecated, please use on_insight instead",
+            LeanCloudWarning,
+            stacklevel=2,
         )
         return self.on_insight(event)
 

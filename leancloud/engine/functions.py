@@ -13,8 +13,8 @@ from typing import Any, Dict
 
 from leancloud import codec
 from leancloud.engine.authorization import unauthorized
-from leancloud.engine.registry import REALTIME_HOOKS, Entry, Registry
 from leancloud.engine.errors import LeanEngineError
+from leancloud.engine.registry import REALTIME_HOOKS, Entry, Registry
 from leancloud.engine.request import Call
 
 __all__ = ["handle_function", "run_local"]

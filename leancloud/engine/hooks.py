@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict
 
 from leancloud import codec
+from leancloud.engine.errors import LeanEngineError
 from leancloud.engine.registry import (
     CLASS_HOOKS,
     ON_AUTH_DATA,
@@ -26,7 +27,6 @@ from leancloud.engine.registry import (
     ON_LOGIN,
     class_hook_name,
 )
-from leancloud.engine.errors import LeanEngineError
 from leancloud.engine.request import Call
 from leancloud.object_ import Object
 from leancloud.user import User
@@ -82,7 +82,7 @@ def handle_class_hook(call: Call, class_name: str, hook_name: str) -> Any:
 
 
 def _user_hook(call: Call, name: str, invoke: Callable[[Callable[..., Any]], Any]) -> Any:
-    """``{"result": ...}`` of a user or Insight hook; ``{"result": null}`` when none is registered."""
+    """``{"result": ...}`` of a user or Insight hook; ``{"result": null}`` if none is registered."""
     entry = call.registry.get(name)
     if entry is None:
         return {"result": None}

@@ -19,7 +19,10 @@ from werkzeug.wrappers import Request
 __all__ = ["HttpsRedirectMiddleware"]
 
 _PLATFORM_PATHS = frozenset(
-    [prefix + "/functions/_ops/metadatas" for prefix in ("/1", "/1.1", "/__engine/1", "/__engine/1.1")]
+    [
+        prefix + "/functions/_ops/metadatas"
+        for prefix in ("/1", "/1.1", "/__engine/1", "/__engine/1.1")
+    ]
     + ["/__engine/1/ping", "/__engine/1.1/ping/"]
 )
 

@@ -28,7 +28,7 @@ __all__ = ["sign_hook", "verify_hook"]
 def sign_hook(name: str, master_key: str, timestamp: Optional[int] = None) -> str:
     """The signature of a hook call named ``name``."""
     ts = str(int(time.time() * 1000) if timestamp is None else timestamp)
-    digest = hmac.new(master_key.encode("utf-8"), f"{name}:{ts}".encode("utf-8"), hashlib.sha1)
+    digest = hmac.new(master_key.encode("utf-8"), f"{name}:{ts}".encode(), hashlib.sha1)
     return f"{ts},{digest.hexdigest()}"
 
 

@@ -50,7 +50,10 @@ ACCEPTED = {
     "master sign": {"X-LC-Id": APP_ID, "X-LC-Sign": md5_sign(MASTER_KEY, ",master")},
     "AVOSCloud key": {"X-AVOSCloud-Application-Id": APP_ID, "X-AVOSCloud-Application-Key": APP_KEY},
     "Uluru key": {"X-Uluru-Application-Id": APP_ID, "X-Uluru-Application-Key": APP_KEY},
-    "AVOSCloud master key": {"X-AVOSCloud-Application-Id": APP_ID, "X-AVOSCloud-Master-Key": MASTER_KEY},
+    "AVOSCloud master key": {
+        "X-AVOSCloud-Application-Id": APP_ID,
+        "X-AVOSCloud-Master-Key": MASTER_KEY,
+    },
     "Uluru master key": {"X-LC-Id": APP_ID, "X-Uluru-Master-Key": MASTER_KEY},
     "AVOSCloud sign": {"X-LC-Id": APP_ID, "X-AVOSCloud-Request-Sign": md5_sign(APP_KEY)},
     "hook key": {"X-LC-Id": APP_ID, "X-LC-Hook-Key": HOOK_KEY},
@@ -124,7 +127,12 @@ def test_keys_are_read_per_request_from_init(http):
     assert post(http, "/1.1/functions/hello")[0] == 200
     client.init(APP_ID, "rotated-key")
     assert post(http, "/1.1/functions/hello") == UNAUTHORIZED
-    assert post(http, "/1.1/functions/hello", headers={"X-LC-Id": APP_ID, "X-LC-Key": "rotated-key"})[0] == 200
+    assert (
+        post(http, "/1.1/functions/hello", headers={"X-LC-Id": APP_ID, "X-LC-Key": "rotated-key"})[
+            0
+        ]
+        == 200
+    )
 
 
 def test_keys_come_from_the_environment_without_init(http, monkeypatch):
@@ -137,7 +145,9 @@ def test_keys_come_from_the_environment_without_init(http, monkeypatch):
     monkeypatch.setenv("LEANCLOUD_APP_HOOK_KEY", HOOK_KEY)
     assert post(http, "/1.1/functions/hello")[0] == 200
     assert post(http, "/1.1/functions/_ops/metadatas", headers=MASTER_HEADERS)[0] == 200
-    assert post(http, "/1.1/functions/Todo/beforeSave", {"object": {}}, headers=HOOK_HEADERS)[0] == 200
+    assert (
+        post(http, "/1.1/functions/Todo/beforeSave", {"object": {}}, headers=HOOK_HEADERS)[0] == 200
+    )
 
 
 # -- hook authority ------------------------------------------------------------------
@@ -175,7 +185,9 @@ def test_realtime_hooks_accept_a_valid_legacy_signature(http):
 
 def test_an_invalid_signature_is_refused_even_with_the_hook_key(http):
     forged = {"__sign": "1700000000000,0000"}
-    assert post(http, "/1.1/functions/_messageReceived", forged, headers=HOOK_HEADERS) == UNAUTHORIZED
+    assert (
+        post(http, "/1.1/functions/_messageReceived", forged, headers=HOOK_HEADERS) == UNAUTHORIZED
+    )
 
 
 def test_signatures_need_a_configured_master_key(http):

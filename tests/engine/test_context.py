@@ -43,7 +43,11 @@ def whoami_engine(**options):
         user = engine.current.user
         if user is None:
             return None
-        return {"id": user.id, "username": user.get("username"), "token": engine.current.session_token}
+        return {
+            "id": user.id,
+            "username": user.get("username"),
+            "token": engine.current.session_token,
+        }
 
     return engine
 
@@ -54,7 +58,9 @@ def whoami_engine(**options):
 def test_the_session_token_user_is_fetched(leancloud_server):
     user = sign_up()
     http = Client(whoami_engine())
-    status, body = post(http, "/1.1/functions/whoami", headers=live_headers(leancloud_server, user.session_token))
+    status, body = post(
+        http, "/1.1/functions/whoami", headers=live_headers(leancloud_server, user.session_token)
+    )
     assert (status, body) == (
         200,
         {"result": {"id": user.id, "username": user.get("username"), "token": user.session_token}},
@@ -63,7 +69,9 @@ def test_the_session_token_user_is_fetched(leancloud_server):
 
 def test_an_invalid_session_token_is_401_211(leancloud_server):
     http = Client(whoami_engine())
-    status, body = post(http, "/1.1/functions/whoami", headers=live_headers(leancloud_server, "no-such-token"))
+    status, body = post(
+        http, "/1.1/functions/whoami", headers=live_headers(leancloud_server, "no-such-token")
+    )
     assert status == 401
     assert body["code"] == 211
 
@@ -77,14 +85,19 @@ def test_rpc_and_hooks_resolve_the_user_too(leancloud_server):
     headers = live_headers(leancloud_server, user.session_token)
     assert post(http, "/1.1/call/whoami", headers=headers)[1]["result"]["id"] == user.id
     hook_headers = {**headers, "X-LC-Hook-Key": leancloud_server.hook_key}
-    assert post(http, "/1.1/functions/EngineCtx/beforeSave", {"object": {}}, headers=hook_headers)[0] == 200
+    assert (
+        post(http, "/1.1/functions/EngineCtx/beforeSave", {"object": {}}, headers=hook_headers)[0]
+        == 200
+    )
     assert seen == [user.id]
 
 
 def test_without_fetch_user_the_user_only_carries_the_token(http, api):
     # ``api`` answers nothing: any request to fetch the user would fail the call.
     http = Client(whoami_engine(fetch_user=False))
-    status, body = post(http, "/1.1/functions/whoami", headers={**APP_HEADERS, "X-LC-Session": "st1"})
+    status, body = post(
+        http, "/1.1/functions/whoami", headers={**APP_HEADERS, "X-LC-Session": "st1"}
+    )
     assert (status, body) == (200, {"result": {"id": None, "username": None, "token": "st1"}})
 
 
@@ -95,19 +108,27 @@ def test_fetch_user_per_function_overrides_the_engine(api):
     def light():
         return engine.current.user.session_token
 
-    status, body = post(Client(engine), "/1.1/functions/light", headers={**APP_HEADERS, "X-LC-Session": "st1"})
+    status, body = post(
+        Client(engine), "/1.1/functions/light", headers={**APP_HEADERS, "X-LC-Session": "st1"}
+    )
     assert (status, body) == (200, {"result": "st1"})
 
 
 def test_fetch_user_per_function_can_turn_fetching_on(api):
-    api.add(responses.GET, f"{API}/users/me", json={"objectId": "u1", "username": "ann", "sessionToken": "st1"})
+    api.add(
+        responses.GET,
+        f"{API}/users/me",
+        json={"objectId": "u1", "username": "ann", "sessionToken": "st1"},
+    )
     engine = Engine(fetch_user=False)
 
     @engine.define("full", fetch_user=True)
     def full_user():
         return engine.current.user.get("username")
 
-    status, body = post(Client(engine), "/1.1/functions/full", headers={**APP_HEADERS, "X-LC-Session": "st1"})
+    status, body = post(
+        Client(engine), "/1.1/functions/full", headers={**APP_HEADERS, "X-LC-Session": "st1"}
+    )
     assert (status, body) == (200, {"result": "ann"})
     assert api.calls[0].request.url.endswith("/users/me?session_token=st1")
     assert "X-LC-Session" not in api.calls[0].request.headers

@@ -220,7 +220,9 @@ def test_start_needs_an_app_id(monkeypatch):
 
 def test_run_with_server_arguments_is_werkzeugs_run_simple(engine, monkeypatch):
     calls = []
-    monkeypatch.setattr("leancloud.engine.engine.run_simple", lambda *a, **kw: calls.append((a, kw)))
+    monkeypatch.setattr(
+        "leancloud.engine.engine.run_simple", lambda *a, **kw: calls.append((a, kw))
+    )
     engine.run("0.0.0.0", 3000, user_app)
     engine.run("localhost", port=3000, application=user_app)
     assert calls == [

@@ -116,7 +116,10 @@ def test_a_crashing_hook_is_141(engine, http):
 def test_before_delete_answers_an_empty_object(engine, http):
     seen = []
     engine.before_delete("HookTodo")(seen.append)
-    assert hook(http, "/1.1/functions/HookTodo/beforeDelete", {"object": {"objectId": "t1"}}) == (200, {})
+    assert hook(http, "/1.1/functions/HookTodo/beforeDelete", {"object": {"objectId": "t1"}}) == (
+        200,
+        {},
+    )
     assert seen[0].id == "t1"
 
 
@@ -132,13 +135,19 @@ def test_after_hooks_answer_ok(engine, http, hook_name):
 @pytest.mark.parametrize("prefix", ["/1", "/1.1", "/__engine/1", "/__engine/1.1"])
 def test_hooks_under_every_prefix(engine, http, prefix):
     engine.after_save("HookTodo")(lambda todo: None)
-    assert hook(http, f"{prefix}/functions/HookTodo/afterSave", {"object": {}}) == (200, {"result": "ok"})
+    assert hook(http, f"{prefix}/functions/HookTodo/afterSave", {"object": {}}) == (
+        200,
+        {"result": "ok"},
+    )
 
 
 def test_unregistered_or_unknown_hooks_are_404(engine, http):
     engine.before_save("HookTodo")(lambda todo: None)
-    for path in ("/1.1/functions/Other/beforeSave", "/1.1/functions/HookTodo/afterSave",
-                 "/1.1/functions/HookTodo/beforeFind"):
+    for path in (
+        "/1.1/functions/Other/beforeSave",
+        "/1.1/functions/HookTodo/afterSave",
+        "/1.1/functions/HookTodo/beforeFind",
+    ):
         status, answer = hook(http, path, {"object": {}})
         assert status == 404 and answer["code"] == 404
 
@@ -267,7 +276,9 @@ def test_on_login_gets_the_user_and_may_refuse(engine, http):
         if user.get("username") == "banned":
             raise LeanEngineError(code=403, message="banned")
 
-    answer = hook(http, "/1.1/functions/_User/onLogin", {"object": {"objectId": "u1", "username": "ann"}})
+    answer = hook(
+        http, "/1.1/functions/_User/onLogin", {"object": {"objectId": "u1", "username": "ann"}}
+    )
     assert answer == (200, {"result": None})
     assert isinstance(seen[0], User) and seen[0].id == "u1"
     refused = hook(http, "/1.1/functions/_User/onLogin", {"object": {"username": "banned"}})

@@ -32,7 +32,9 @@ def flask_app():
         user = User.get_current()
         if user is None:
             return flask.jsonify(None)
-        return flask.jsonify({"id": user.id, "token": user.session_token, "name": user.get("username")})
+        return flask.jsonify(
+            {"id": user.id, "token": user.session_token, "name": user.get("username")}
+        )
 
     @app.post("/logout")
     def logout():
@@ -100,7 +102,12 @@ def test_fetch_user_fetches_the_cookie_user(api):
 def test_a_revoked_session_is_logged_out(api):
     client = with_cookies(fetch_user=True).test_client()
     login(client, api)
-    api.add(responses.GET, f"{API}/users/me", status=400, json={"code": 211, "error": "Could not find user."})
+    api.add(
+        responses.GET,
+        f"{API}/users/me",
+        status=400,
+        json={"code": 211, "error": "Could not find user."},
+    )
     response = client.get("/me")
     assert response.json is None
     assert cookie_value(client) is None
@@ -204,7 +211,12 @@ def test_only_production_redirects(monkeypatch, env):
 
 @pytest.mark.parametrize(
     "path",
-    ["/1.1/functions/_ops/metadatas", "/1/functions/_ops/metadatas", "/__engine/1/ping", "/__engine/1.1/ping/"],
+    [
+        "/1.1/functions/_ops/metadatas",
+        "/1/functions/_ops/metadatas",
+        "/__engine/1/ping",
+        "/__engine/1.1/ping/",
+    ],
 )
 def test_platform_calls_are_not_redirected(monkeypatch, path):
     monkeypatch.setenv("LEANCLOUD_APP_ENV", "production")

@@ -40,7 +40,9 @@ def engine():
 # -- dispatch ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/index.html", "/1.1/classes/Todo", "/__engine", "/2/functions/x"])
+@pytest.mark.parametrize(
+    "path", ["/", "/index.html", "/1.1/classes/Todo", "/__engine", "/2/functions/x"]
+)
 def test_other_paths_reach_the_wrapped_app(http, path):
     response = http.get(path)
     assert response.get_data(as_text=True) == f"user app: {path}"
@@ -53,7 +55,10 @@ def test_without_a_wrapped_app_other_paths_are_404():
 
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_functions_under_every_prefix(http, prefix):
-    assert post(http, f"{prefix}/functions/hello", {"name": "you"}) == (200, {"result": "hello you []"})
+    assert post(http, f"{prefix}/functions/hello", {"name": "you"}) == (
+        200,
+        {"result": "hello you []"},
+    )
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
@@ -209,7 +214,10 @@ def test_exceptions_in_cloud_code_are_141_without_traceback(engine, http, caplog
     with caplog.at_level(logging.ERROR, logger="leancloud.engine"):
         response = http.post(f"/1.1/{kind}/boom", headers=APP_HEADERS)
     assert response.status_code == 500
-    assert json.loads(response.get_data()) == {"code": 141, "error": "Cloud Code script had an error."}
+    assert json.loads(response.get_data()) == {
+        "code": 141,
+        "error": "Cloud Code script had an error.",
+    }
     assert "secret detail" not in response.get_data(as_text=True)
     assert "secret detail" in caplog.text  # the traceback goes to the log
 
@@ -248,7 +256,9 @@ def test_metadatas_lists_internal_names_in_order(engine, http, prefix):
     }
 
 
-@pytest.mark.parametrize("headers", [APP_HEADERS, {"X-LC-Id": "test-app-id", "X-LC-Key": "test-master-key"}])
+@pytest.mark.parametrize(
+    "headers", [APP_HEADERS, {"X-LC-Id": "test-app-id", "X-LC-Key": "test-master-key"}]
+)
 def test_metadatas_needs_the_master_key(http, headers):
     assert post(http, "/1.1/functions/_ops/metadatas", headers=headers) == (
         401,
@@ -259,7 +269,9 @@ def test_metadatas_needs_the_master_key(http, headers):
 # -- CORS ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/1.1/functions/_ops/metadatas", "/__engine/1/functions/hello", "/1/call/x"])
+@pytest.mark.parametrize(
+    "path", ["/1.1/functions/_ops/metadatas", "/__engine/1/functions/hello", "/1/call/x"]
+)
 def test_preflight_is_answered_before_authentication(http, path):
     response = http.options(path, headers={"Origin": "https://web.example"})
     assert response.status_code == 200
@@ -278,7 +290,9 @@ def test_preflight_without_origin_allows_any(http):
 
 @pytest.mark.parametrize("headers", [APP_HEADERS, {}])
 def test_cloud_answers_carry_cors_headers_even_errors(http, headers):
-    response = http.post("/1.1/functions/hello", headers={**headers, "Origin": "https://web.example"})
+    response = http.post(
+        "/1.1/functions/hello", headers={**headers, "Origin": "https://web.example"}
+    )
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "X-LC-Session" in response.headers["Access-Control-Allow-Headers"]
 
