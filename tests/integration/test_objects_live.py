@@ -373,6 +373,22 @@ def test_unsaved_children_are_saved_first():
     assert server.get("map_of")["x"].id == leaf.id
 
 
+def test_a_child_shared_by_two_new_parents_is_saved_once():
+    child = Part(name="shared child")
+    first, second = Thing(child=child), Thing(child=child)
+    Thing.save_all([first, second])
+    assert child.id and Query(Part).equal_to("name", "shared child").count() == 1
+    assert fresh(first).get("child").id == fresh(second).get("child").id == child.id
+
+
+def test_an_included_pointer_to_a_deleted_object_stays_a_pointer():
+    part = saved(Part, name="doomed")
+    thing = saved(part=part)
+    part.destroy()
+    found = Query(Thing).include("part").get(thing.id)
+    assert found.get("part").id == part.id and not found.get("part").has("name")
+
+
 # -- type conflicts ------------------------------------------------------------------------
 
 

@@ -35,9 +35,9 @@ def rows(module_db):
         ann, bob = Owner(name="ann", team=reds), Owner(name="bob")
         fields = {
             "a": {"n": 1, "s": "apple", "tags": ["x", "y"], "meta": {"v": 1, "deep": {"w": "p"}},
-                  "when": day(2024), "owner": ann, "flag": True, "group": 1},
+                  "when": day(2024), "owner": ann, "flag": True, "group": 1, "crew": [ann, bob]},
             "b": {"n": 2.5, "s": "Banana", "tags": ["y", "z", "w"], "meta": {"v": "1"},
-                  "when": day(2024, 6), "owner": bob, "flag": False, "group": 1},
+                  "when": day(2024, 6), "owner": bob, "flag": False, "group": 1, "crew": [bob]},
             "c": {"n": -3, "s": "cherry pie", "tags": [], "meta": {"v": True},
                   "when": day(2025), "owner": ann, "group": 2},
             "d": {"s": "date\nline2", "tags": ["x", 1], "meta": {"v": 1.5}, "group": 2},
@@ -122,6 +122,16 @@ def test_pointers_compare_by_class_and_id(rows):
     assert names(rq().equal_to("owner", other_class)) == []
 
 
+def test_arrays_of_pointers(rows):
+    ann, bob = rows["a"].get("owner"), rows["b"].get("owner")
+    assert names(rq().equal_to("crew", ann)) == ["a"]
+    assert names(rq().equal_to("crew", bob)) == ["a", "b"]
+    assert names(rq().contains_all("crew", [bob, ann])) == ["a"]
+    assert names(rq().contained_in("crew", [ann, Owner.create_without_data("nobody")])) == ["a"]
+    crew = rq().equal_to("name", "a").include("crew").first().get("crew")
+    assert [member.get("name") for member in crew] == ["ann", "bob"]
+
+
 # -- arrays and existence ---------------------------------------------------------------------
 
 
@@ -143,6 +153,8 @@ def test_pointers_compare_by_class_and_id(rows):
         (lambda q: q.does_not_exist("n"), ["d"]),
         (lambda q: q.does_not_exist("flag"), ["c", "d", "e"]),  # false is a value
         (lambda q: q.exists("when").does_not_exist("flag"), ["c", "e"]),
+        (lambda q: q.contained_in("name", []), []),
+        (lambda q: q.not_contained_in("name", []), ["a", "b", "c", "d", "e"]),
     ],
 )
 def test_array_and_existence_conditions(build, expected):
@@ -188,6 +200,10 @@ def test_conditions_on_arrays_test_each_element(build, expected):
 )
 def test_string_conditions(build, expected):
     assert names(build(rq())) == expected
+
+
+def test_an_invalid_regex_is_a_leancloud_error():
+    assert error_code(lambda: rq().contains("s", "(").find()) == 1
 
 
 # -- subqueries ------------------------------------------------------------------------------
@@ -243,6 +259,11 @@ def test_within_a_distance_in_each_unit(unit, within):
         assert found == ranked[: i + 1]
     nearest_excluded = within(rq(), "loc", ORIGIN, between(unit, 2), between(unit, 0))
     assert ordered(nearest_excluded) == ranked[1:3]
+
+
+def test_near_pages_in_distance_order():
+    assert ordered(rq().near("loc", ORIGIN).skip(1).limit(2)) == ["b", "c"]
+    assert ordered(rq().near("loc", ORIGIN).skip(3)) == ["d"]
 
 
 def test_kilometer_limits_match_geo_point_distances():
