@@ -33,6 +33,9 @@ JS_SDK_VERSION = "4.15.2"
 SCRIPTS = Path(__file__).parent / "scripts"
 INSTALL_TIMEOUT = 150  # seconds; a cold install takes well under a minute
 RUN_TIMEOUT = 120
+# Fail within seconds when the registry is unreachable, yet tolerate a slow one.
+NPM_PATIENCE = ["--fetch-retries=1", "--fetch-retry-mintimeout=2000", "--fetch-timeout=60000"]
+PIP_PATIENCE = ["--timeout", "30", "--retries", "1"]
 REGISTRY_HINT = (
     "The compatibility tests install the official SDKs from the package registries and "
     "fail rather than skip without them, so that a broken set-up is never hidden."
@@ -116,7 +119,7 @@ def _python_sdk_problem(venv: Path) -> str:
 
 def _build_python_sdk(venv: Path) -> None:
     run([sys.executable, "-m", "venv", str(venv)], "Creating a venv", INSTALL_TIMEOUT)
-    pip = [str(venv_python(venv)), "-m", "pip", "install", "--timeout", "30", "--retries", "2"]
+    pip = [str(venv_python(venv)), "-m", "pip", "install", *PIP_PATIENCE]
     run(
         pip + [f"leancloud=={PYTHON_SDK_VERSION}"],
         f"pip install leancloud=={PYTHON_SDK_VERSION}",
@@ -151,7 +154,7 @@ def _build_js_sdk(folder: Path) -> None:
     manifest = {"private": True, "dependencies": {"leancloud-storage": JS_SDK_VERSION}}
     (folder / "package.json").write_text(json.dumps(manifest))
     run(
-        ["npm", "install", "--no-audit", "--no-fund", "--no-package-lock"],
+        ["npm", "install", "--no-audit", "--no-fund", "--no-package-lock", *NPM_PATIENCE],
         f"npm install leancloud-storage@{JS_SDK_VERSION}",
         INSTALL_TIMEOUT,
         cwd=folder,
