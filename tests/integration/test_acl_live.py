@@ -12,8 +12,9 @@ from leancloud import ACL, Object, Query, Role, User
 
 from .conftest import error_code, master_key, sdk_as_master, sign_up, unique
 
-Doc = Object.extend("Doc")
+Doc = Object.extend("Doc")  # only the module's documents, one per ACL, never deleted
 Holder = Object.extend("Holder")
+Scratch = Object.extend("Scratch")  # documents that tests create, change and delete
 
 CALLERS = ("anonymous", "ann", "bob", "carol", "master")
 
@@ -59,8 +60,8 @@ def build_acl(spec, people):
     return acl
 
 
-def new_doc(label, people):
-    doc = Doc(label=label)
+def new_doc(label, people, cls=Doc):
+    doc = cls(label=label)
     acl = build_acl(ACLS[label], people)
     if acl is not None:
         doc.set_acl(acl)
@@ -94,9 +95,9 @@ def act_as(as_client, people):
     return switch
 
 
-def with_acl(doc_id):
+def with_acl(cls, doc_id):
     """The document as a query finds it, with its ACL (``include_acl`` applies to finds)."""
-    return Query(Doc).equal_to("objectId", doc_id).include_acl().first()
+    return Query(cls).equal_to("objectId", doc_id).include_acl().first()
 
 
 def labels(objects):
@@ -161,7 +162,7 @@ def test_updates_succeed_exactly_where_the_acl_grants_write(act_as, people, call
 @pytest.mark.parametrize("caller", CALLERS)
 def test_deletes_succeed_exactly_where_the_acl_grants_write(act_as, people, caller):
     with master_key():
-        victims = {label: new_doc(label, people) for label in ACLS}
+        victims = {label: new_doc(label, people, Scratch) for label in ACLS}
         for doc in victims.values():
             doc.set("victim_of", caller)
         Object.save_all(list(victims.values()))
@@ -172,7 +173,7 @@ def test_deletes_succeed_exactly_where_the_acl_grants_write(act_as, people, call
         else:
             assert error_code(doc.destroy) == 403, label
     with master_key():
-        left = Query(Doc).equal_to("victim_of", caller).find()
+        left = Query(Scratch).equal_to("victim_of", caller).find()
     assert labels(left) == set(ACLS) - WRITABLE[caller]
 
 
@@ -184,7 +185,7 @@ def test_a_denied_write_changes_nothing(act_as, people):
     doc.set_acl(ACL())
     assert error_code(doc.save) == 403
     act_as("master")
-    server = with_acl(doc.id)
+    server = with_acl(Doc, doc.id)
     assert server.get("label") == "public_read"
     assert server.get_acl() == build_acl(ACLS["public_read"], people)
 
@@ -194,38 +195,38 @@ def test_a_denied_write_changes_nothing(act_as, people):
 
 def test_an_owner_can_open_her_document_to_everyone(act_as, people):
     act_as("ann")
-    doc = Doc(label="was private")
+    doc = Scratch(label="was private")
     doc.set_acl(build_acl((["ann"], ["ann"]), people))
     doc.save()
     act_as("bob")
-    assert Query(Doc).get(doc.id).get("label") is None
+    assert Query(Scratch).get(doc.id).get("label") is None
     act_as("ann")
     acl = doc.get_acl()
     acl.set_public_read_access(True)
     doc.set_acl(acl)
     doc.save()
     act_as("bob")
-    assert Query(Doc).get(doc.id).get("label") == "was private"
-    assert with_acl(doc.id).get_acl().get_public_read_access()
+    assert Query(Scratch).get(doc.id).get("label") == "was private"
+    assert with_acl(Scratch, doc.id).get_acl().get_public_read_access()
 
 
 def test_joining_and_leaving_a_role_grants_and_revokes_access(act_as, people):
     act_as("master")
     role = Role(unique("Temp"))
     role.save()
-    doc = Doc(label="for temps")
+    doc = Scratch(label="for temps")
     doc.set_acl(build_acl(([], []), people))
     doc.get_acl().set_role_read_access(role, True)
     doc.save()
     act_as("bob")
-    assert Query(Doc).equal_to("label", "for temps").count() == 0
+    assert Query(Scratch).equal_to("label", "for temps").count() == 0
     act_as("master")
     role.users.add(people["bob"])
     role.save()
     act_as("bob")
-    assert Query(Doc).equal_to("label", "for temps").count() == 1
+    assert Query(Scratch).equal_to("label", "for temps").count() == 1
     act_as("master")
     role.users.remove(people["bob"])
     role.save()
     act_as("bob")
-    assert Query(Doc).equal_to("label", "for temps").count() == 0
+    assert Query(Scratch).equal_to("label", "for temps").count() == 0
