@@ -265,9 +265,10 @@ def _check_body(body: Mapping[str, Any]) -> None:
             raise ApiError(107, f"{field} must be a string.")
 
 
-def _record(body: Mapping[str, Any], where: Dict[str, Any], production: bool) -> Dict[str, Any]:
+def _record(
+    body: Mapping[str, Any], where: Dict[str, Any], production: bool, at: float
+) -> Dict[str, Any]:
     """The ``_Notification`` fields LeanCloud documents, plus the options as given."""
-    at = now()
     push_at = _date(body, "push_time")
     scheduled = push_at is not None and push_at.timestamp() - at > IMMEDIATE_WINDOW
     when = push_at if scheduled else _dt.datetime.fromtimestamp(at, _dt.timezone.utc)
@@ -322,14 +323,15 @@ def send_push(
         raise ApiError(119, "Clients may not push: the app only allows it with the master key.")
     _check_body(body)
     where = _targets(body)
-    record = _record(body, where, production)
+    at = now()
+    record = _record(body, where, production, at)
     duplicate = _recent_duplicate(storage, record.get("req_id"))
     if duplicate is not None:  # LeanCloud drops a repeated req_id within 5 minutes
         return {"objectId": duplicate["objectId"], "createdAt": duplicate["createdAt"]}
     targets = parse_query(INSTALLATION_CLASS, {"where": where})
     record["devices"] = storage.count(targets, MASTER)
     acl = {principal.user_id: {"read": True}} if principal.user_id else {}
-    created = _insert_record(storage, record, acl)
+    created = _insert_record(storage, record, acl, at)
     if record["status"] == "in-queue":
         _deliver(storage, {**record, **created}, targets)
     return created
@@ -342,9 +344,11 @@ def _field_types(fields: Mapping[str, Any]) -> Dict[str, dict]:
     }
 
 
-def _insert_record(storage: Storage, record: Dict[str, Any], acl: dict) -> Dict[str, str]:
+def _insert_record(
+    storage: Storage, record: Dict[str, Any], acl: dict, at: float
+) -> Dict[str, str]:
     """Written directly: LeanCloud's record has field names a client may not use."""
-    stamp = objects.now()
+    stamp = format_date(_dt.datetime.fromtimestamp(at, _dt.timezone.utc))
     row = StoredObject(NOTIFICATION_CLASS, objects.new_object_id(), stamp, stamp, record, acl)
     with storage.write() as tx:
         tx.ensure_fields(NOTIFICATION_CLASS, _field_types(record))
