@@ -116,6 +116,9 @@ USERS = {
     },
     "acl_public_read": {"read": "secret", "other_destroy": 403, "left": 0},
     "acl_role": {"member": 1, "non_member": 0},
+    "user_roles": {"member": True, "others": 1},
+    "user_auth_data": {"same_user": True, "token": True, "username": True, "current": True},
+    "friendship": {"followees": [True], "followers": [True], "after_unfollow": 0},
 }
 
 CQL = {"cql": {"n": [0, 1, 2], "class": "Item"}}

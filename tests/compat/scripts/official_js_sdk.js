@@ -439,6 +439,7 @@ step('acl_role', async () => {
   const role = new AV.Role(unique('editors'), roleAcl);
   role.getUsers().add(bob);
   await role.save(null, MASTER);
+  state.role = role;
   const acl = new AV.ACL();
   acl.setRoleReadAccess(role, true);
   const note = new AV.Object('Note', { text: 'for editors' });
@@ -447,6 +448,39 @@ step('acl_role', async () => {
   return {
     member: await byId('Note', note.id).count(as(bob)),
     non_member: await byId('Note', note.id).count(as(alice)),
+  };
+});
+
+step('user_roles', async () => {
+  const names = (await state.bob.getRoles(as(state.bob))).map((role) => role.get('name'));
+  return { member: names.includes(state.role.getName()), others: names.length };
+});
+
+step('user_auth_data', async () => {
+  const auth = { openid: unique('open'), access_token: 'token' };
+  const first = await AV.User.loginWithAuthData(auth, 'weixin');
+  await AV.User.logOut();
+  const again = await AV.User.loginWithAuthData({ ...auth }, 'weixin');
+  const current = AV.User.current();
+  await AV.User.logOut();
+  return {
+    same_user: first.id === again.id,
+    token: Boolean(again.getSessionToken()),
+    username: Boolean(again.getUsername()),
+    current: Boolean(current) && current.id === again.id,
+  };
+});
+
+step('friendship', async () => {
+  const { alice, bob } = state;
+  await alice.follow(bob.id, as(alice));
+  const followees = await AV.User.followeeQuery(alice.id).find(as(alice));
+  const followers = await AV.User.followerQuery(bob.id).find(as(alice));
+  await alice.unfollow(bob.id, as(alice));
+  return {
+    followees: followees.map((user) => user.id === bob.id),
+    followers: followers.map((user) => user.id === alice.id),
+    after_unfollow: await AV.User.followeeQuery(alice.id).count(as(alice)),
   };
 });
 

@@ -528,6 +528,7 @@ def acl_role():
     role = Role(unique("editors"), role_acl)
     role.get_users().add(bob)
     role.save()
+    state["role"] = role
     acl = ACL()
     acl.set_role_read_access(role, True)
     note = Note(text="for editors")
@@ -540,6 +541,38 @@ def acl_role():
     by_other = Note.query.equal_to("objectId", note.id).count()
     User.set_current(None)
     return {"member": by_member, "non_member": by_other}
+
+
+@step
+def user_roles():
+    names = {role.get("name") for role in state["bob"].get_roles()}
+    return {"member": state["role"].get_name() in names, "others": len(names)}
+
+
+@step
+def user_auth_data():
+    auth = {"openid": unique("open"), "access_token": "token"}
+    first = User.login_with("weixin", auth)
+    User.set_current(None)
+    again = User.login_with("weixin", dict(auth))
+    return {
+        "same_user": first.id == again.id,
+        "token": bool(again.get_session_token()),
+        "username": bool(again.get_username()),
+        "current": User.get_current() is again,
+    }
+
+
+@step
+def friendship():
+    alice, bob = state["alice"], state["bob"]
+    User.set_current(alice)
+    alice.follow(bob.id)
+    followees = [u.id == bob.id for u in User.create_followee_query(alice.id).find()]
+    followers = [u.id == alice.id for u in User.create_follower_query(bob.id).find()]
+    alice.unfollow(bob.id)
+    left = User.create_followee_query(alice.id).count()
+    return {"followees": followees, "followers": followers, "after_unfollow": left}
 
 
 # -- optional services ------------------------------------------------------------------
