@@ -28,6 +28,9 @@ QUERIES = {
     "query_starts_with": [1, 3, 5, 7, 9],
     "query_ends_with": [9],
     "query_boolean": [1, 3, 5, 7, 9],
+    "query_date_range": [8],  # item i is dated 2024-01-(i+1); (Jan 8, Jan 9]
+    "query_pointer_equal": [5, 6, 7, 8, 9],
+    "query_missing_class": [],
     "query_descending_limit": [9, 8, 7],
     "query_two_orders": [9, 7, 5, 3, 1, 8, 6, 4, 2, 0],
     "query_skip_limit": [2, 3, 4],
@@ -46,6 +49,8 @@ QUERIES = {
     "query_first": 9,
     "query_get": 4,
     "query_include": "second",
+    "get_from_missing_class": 101,
+    "fetch_with_keys": {"n": 6, "name": False, "owner": "second"},
     "query_scan": ALL,
 }
 
@@ -78,6 +83,7 @@ OBJECTS = {
     "destroy": 0,
     "pointer_saved_with_parent": {"child_saved": True, "class": "Tag", "name": "child"},
     "save_all_destroy_all": {"ids": True, "saved": 3, "left": 0},
+    "batch_error": 111,  # a string where the schema has a number
     "seed_query_data": 10,
 }
 
@@ -94,6 +100,7 @@ RELATIONS = {
 USERS = {
     # Both SDKs drop the password from the user object once it is saved.
     "user_sign_up": {"token": True, "current": True, "password_kept": False, "nickname": "Ann"},
+    "user_is_authenticated": {"valid": True, "stale_token": False},
     "user_sign_up_taken_name": 202,
     "user_log_in": {"same_user": True, "current": True, "token": True},
     "user_log_in_wrong_password": 210,

@@ -14,6 +14,8 @@ EXPECTED = {
     "official_sdk": JS_SDK_VERSION,
     "fetch_all": [0, 1],  # AV.Object.fetchAll: GETs in one batch
     "query_find_and_count": {"n": [0, 1], "count": 5},
+    "query_each": list(range(10)),  # pages by objectId: ascending order and $gt
+    "query_get_missing": 101,  # the server answers {}; the SDK turns it into 101
     "query_select": ["even", "n"],
 }
 

@@ -176,12 +176,14 @@ step('seed_query_data', async () => {
       even: i % 2 === 0,
       loc: new AV.GeoPoint(i, i),
       owner: owners[Math.floor(i / 5)],
+      at: new Date(Date.UTC(2024, 0, i + 1)),
     });
     if (i < 5) item.set('opt', i);
     items.push(item);
   }
   await AV.Object.saveAll(items);
   state.items = items;
+  state.owners = owners;
   return items.filter((item) => item.id).length;
 });
 
@@ -209,6 +211,11 @@ const queries = {
   starts_with: () => items().startsWith('name', 'Item'),
   ends_with: () => items().endsWith('name', '9'),
   boolean: () => items().equalTo('even', false),
+  date_range: () =>
+    items()
+      .greaterThan('at', new Date(Date.UTC(2024, 0, 8)))
+      .lessThanOrEqualTo('at', new Date(Date.UTC(2024, 0, 9))),
+  pointer_equal: () => items().equalTo('owner', state.owners[1]),
   descending_limit: () => items().descending('n').limit(3),
   two_orders: () => items().ascending('even').addDescending('n'),
   skip_limit: () => items().ascending('n').skip(2).limit(3),
@@ -249,6 +256,30 @@ step('query_select', async () => {
 step('query_include', async () => {
   const [found] = await items().equalTo('n', 6).include('owner').find();
   return found.get('owner').get('name');
+});
+
+step('query_missing_class', async () => ns(await new AV.Query('NoSuchClass').find()));
+
+step('get_from_missing_class', async () =>
+  errorCode(() => new AV.Query('NoSuchClass').get('0123456789abcdef01234567')),
+);
+
+step('query_get_missing', async () => errorCode(() => items().get('0123456789abcdef01234567')));
+
+step('fetch_with_keys', async () => {
+  const item = AV.Object.createWithoutData('Item', state.items[6].id);
+  await item.fetch({ keys: ['n', 'owner'], include: ['owner'] });
+  return { n: item.get('n'), name: item.has('name'), owner: item.get('owner').get('name') };
+});
+
+step('batch_error', async () =>
+  errorCode(() => AV.Object.saveAll([new AV.Object('Item', { n: 'not a number' })])),
+);
+
+step('query_each', async () => {
+  const seen = [];
+  await items().each((item) => seen.push(item.get('n')), { batchSize: 3 });
+  return seen.sort((a, b) => a - b);
 });
 
 step('query_scan', async () => {
@@ -300,6 +331,14 @@ step('user_sign_up', async () => {
     password_kept: user.get('password') !== undefined,
     nickname: (await AV.User.become(user.getSessionToken())).get('nickname'),
   };
+});
+
+step('user_is_authenticated', async () => {
+  const carol = await AV.User.signUp(unique('js'), 'pw-carol');
+  const stale = await AV.User.become(carol.getSessionToken());
+  const valid = await stale.isAuthenticated();
+  await carol.refreshSessionToken(as(carol));
+  return { valid, stale_token: await stale.isAuthenticated() };
 });
 
 step('user_sign_up_taken_name', async () => {

@@ -202,13 +202,18 @@ def seed_query_data():
             even=i % 2 == 0,
             loc=GeoPoint(i, i),
             owner=owners[i // 5],
+            at=datetime.datetime(2024, 1, i + 1, tzinfo=datetime.timezone.utc),
         )
         if i < 5:
             item.set("opt", i)
         items.append(item)
     Object.save_all(items)
-    state["items"] = items
+    state["items"], state["owners"] = items, owners
     return len([item for item in items if item.id])
+
+
+JAN_8 = datetime.datetime(2024, 1, 8, tzinfo=datetime.timezone.utc)
+JAN_9 = datetime.datetime(2024, 1, 9, tzinfo=datetime.timezone.utc)
 
 
 def item_query():
@@ -239,6 +244,8 @@ QUERIES = {
     "starts_with": lambda: item_query().startswith("name", "Item"),
     "ends_with": lambda: item_query().endswith("name", "9"),
     "boolean": lambda: item_query().equal_to("even", False),
+    "date_range": lambda: item_query().greater_than("at", JAN_8).less_than_or_equal_to("at", JAN_9),
+    "pointer_equal": lambda: item_query().equal_to("owner", state["owners"][1]),
     "descending_limit": lambda: item_query().descending("n").limit(3),
     "two_orders": lambda: item_query().ascending("even").add_descending("n"),
     "skip_limit": lambda: item_query().ascending("n").skip(2).limit(3),
@@ -303,6 +310,28 @@ def query_include():
 
 
 @step
+def query_missing_class():
+    return ns(Query("NoSuchClass").find())
+
+
+@step
+def get_from_missing_class():
+    return error_code(lambda: Query("NoSuchClass").get("0123456789abcdef01234567"))
+
+
+@step
+def fetch_with_keys():
+    item = Item.create_without_data(state["items"][6].id)
+    item.fetch(select=["n", "owner"], include=["owner"])
+    return {"n": item.get("n"), "name": item.has("name"), "owner": item.get("owner").get("name")}
+
+
+@step
+def batch_error():
+    return error_code(lambda: Object.save_all([Item(n="not a number")]))
+
+
+@step
 def query_scan():
     as_master()
     return sorted(item.get("n") for item in item_query().scan(batch_size=3))
@@ -355,6 +384,15 @@ def user_sign_up():
         "password_kept": user.get("password") is not None,
         "nickname": User.become(user.get_session_token()).get("nickname"),
     }
+
+
+@step
+def user_is_authenticated():
+    carol = sign_up(unique("py"))
+    stale = User.become(carol.get_session_token())
+    valid = stale.is_authenticated()
+    carol.refresh_session_token()
+    return {"valid": valid, "stale_token": stale.is_authenticated()}
 
 
 @step
