@@ -15,6 +15,7 @@ from leancloud import ACL, File, LeanCloudError, Object, Query
 from leancloud.server import create_app
 from leancloud.server.blobs import BlobStore
 from leancloud.server.services import files
+from leancloud.server.storage.base import StoredObject
 
 APP_ID, APP_KEY, MASTER_KEY = "files-app", "files-key", "files-master"
 HOST = "files.test:8080"
@@ -477,6 +478,21 @@ def test_server_fields_are_read_only_for_clients(api):
     api.json("DELETE", f"/files/{mine['objectId']}")
     assert api.fetch(victim["url"]).data == b"victim"
     assert api.json("PUT", f"/files/{victim['objectId']}", {"bucket": "b"}, master=True)
+
+
+def test_deleting_a_file_kept_elsewhere_leaves_content_alone(api):
+    """Imported LeanCloud records have keys too, but their content is not on this server."""
+    ours = api.uploaded("a.txt", b"ours")
+    stamp = "2024-01-01T00:00:00.000Z"
+    imported = {"name": "a.txt", "url": "https://lc.example/a", "key": ours["key"], "bucket": "lc"}
+    with api.app.storage.write() as tx:
+        tx.insert(StoredObject("_File", "imported", stamp, stamp, imported))
+    external = {"name": "a.txt", "url": "https://x.example/a", "key": ours["key"]}
+    created = api.json("POST", "/classes/_File", external, status=201, master=True)
+    for file_id in ["imported", created["objectId"]]:
+        api.json("DELETE", f"/files/{file_id}", master=True)
+        assert api.json("GET", f"/files/{file_id}") == {}
+    assert api.fetch(ours["url"]).data == b"ours"
 
 
 def test_unknown_file_routes_are_json_errors(api):

@@ -341,9 +341,10 @@ def update_file(
 
 
 def _is_internal(data: Mapping[str, Any]) -> bool:
+    """Whether this server keeps the record's content (not an external or imported file)."""
     meta = data.get("metaData")
     external = isinstance(meta, dict) and meta.get("__source") == "external"
-    return not external and is_valid_key(data.get("key"))
+    return data.get("bucket") == BUCKET and not external and is_valid_key(data.get("key"))
 
 
 def _delete_content(blobs: BlobStore, data: Mapping[str, Any]) -> None:
@@ -368,7 +369,7 @@ def delete_files(
         ids = list(file_ids[start : start + MAX_LIMIT])
         where_ids = {"where": {"objectId": {"$in": ids}}, "limit": MAX_LIMIT}
         records += storage.find(
-            parse_query(FILE_CLASS, {**where_ids, "keys": "key,metaData"}), MASTER
+            parse_query(FILE_CLASS, {**where_ids, "keys": "key,bucket,metaData"}), MASTER
         )
     objects.delete_objects(storage, principal, FILE_CLASS, file_ids, where)
     for data in records:
