@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--to", help="only messages to this email address or phone number")
     outbox.add_argument("--limit", type=int, default=20, help="newest N messages (default: 20)")
     outbox.set_defaults(run=outbox_command)
+    from leancloud.migration.cli import add_commands as add_migration_commands
+
+    add_migration_commands(commands)
     return parser
 
 
