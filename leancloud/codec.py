@@ -44,7 +44,8 @@ def format_date(value: _dt.datetime) -> str:
     if value.tzinfo is None:
         value = value.astimezone()  # interpret as local time
     value = value.astimezone(_UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # The year by hand: strftime's %Y does not pad years before 1000 to four digits.
+    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
 
 
 def parse_date(text: str) -> _dt.datetime:

@@ -232,6 +232,21 @@ def test_every_wire_type_round_trips_through_query_get(every_type):
     check_round_trip(Query(Thing).get(thing.id), part, member, expected)
 
 
+def test_dates_of_any_year_round_trip_and_sort_in_time_order():
+    years = [1969, 9999, 1, 999, 2024]
+    things = [
+        Thing(era=dt.datetime(y, 12, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc), era_year=y)
+        for y in years
+    ]
+    Thing.save_all(things)
+    for thing in things:
+        assert fresh(thing).get("era") == thing.get("era")
+    eras = Query(Thing).exists("era_year")
+    assert [t.get("era_year") for t in eras.ascending("era").find()] == sorted(years)
+    cutoff = dt.datetime(1000, 1, 1, tzinfo=dt.timezone.utc)
+    assert sorted(t.get("era_year") for t in eras.less_than("era", cutoff).find()) == [1, 999]
+
+
 def test_bytes_are_stored_as_base64(every_type):
     thing = every_type[0]
     raw = client.get(f"/classes/Thing/{thing.id}").json()["blob"]
