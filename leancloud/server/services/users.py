@@ -210,13 +210,12 @@ def sign_up(
 ) -> Tuple[Dict[str, Any], bool]:
     """``(user with session token, True)``: a new user from a username and password
     (bodies with only ``authData`` go to ``auth_data.log_in``)."""
-    username = _require_text(body, "username", 200, "Username")
+    _require_text(body, "username", 200, "Username")
     password = _require_password(body)
-    changes = new_user_changes(body, principal)
-    changes.data.update(username=username, password=passwords.hash_password(password))
+    check_contact_fields(body)
+    password_hash = passwords.hash_password(password)
     with storage.write() as tx:
-        check_unique(tx, changes.data)
-        return insert_user(tx, changes, split_acl(body)[1]), True
+        return insert_new_user(tx, principal, body, password_hash, {}), True
 
 
 def insert_new_user(
@@ -226,8 +225,8 @@ def insert_new_user(
     password_hash: Optional[str],
     server_fields: Mapping[str, Any],
 ) -> Dict[str, Any]:
-    """Sign up from an already checked body inside ``tx`` (sign-up by phone); the
-    ``server_fields`` (e.g. ``mobilePhoneVerified``) are set as given."""
+    """Sign up inside ``tx``: uniqueness checks, then the new user with its session token.
+    ``server_fields`` (e.g. ``mobilePhoneVerified`` for sign-up by phone) are set as given."""
     changes = new_user_changes(body, principal)
     changes.data.update(server_fields)
     if password_hash is not None:
