@@ -36,7 +36,7 @@ def _call(entry: Entry, params: Dict[str, Any], rpc: bool) -> Any:
 
 def handle_function(call: Call, func_name: str, rpc: bool) -> Any:
     if func_name in REALTIME_HOOKS:
-        call.require_hook(func_name, call.body.get("__sign"))
+        call.require_hook(func_name, call.signature("__sign", inside=None))
     entry = call.entry(func_name, _not_found(func_name))
     with call.scope(entry):
         result = _call(entry, _params(call.body), rpc)

@@ -63,10 +63,10 @@ def _hook_object(class_name: str, data: Dict[str, Any], before: bool) -> Object:
 
 
 def handle_class_hook(call: Call, class_name: str, hook_name: str) -> Any:
-    data = call.json_object("object")
     before = hook_name.startswith("before")
     signature_field = "__before" if before else "__after"
-    call.require_hook(f"{signature_field}_for_{class_name}", data.get(signature_field))
+    call.require_hook(f"{signature_field}_for_{class_name}", call.signature(signature_field))
+    data = call.json_object("object")
     missing = f"No {hook_name} hook of '{class_name}'."
     if hook_name not in CLASS_HOOKS:
         raise LeanEngineError(404, missing)
@@ -97,15 +97,15 @@ def _user(data: Dict[str, Any]) -> User:
 
 
 def handle_on_verified(call: Call, verify_type: str) -> Any:
-    data = call.json_object("object")
     name = f"__on_verified_{verify_type}"
-    call.require_hook(name, data.get("__sign"))
+    call.require_hook(name, call.signature("__sign"))
+    data = call.json_object("object")
     return _user_hook(call, name, lambda func: func(_user(data)))
 
 
 def handle_on_login(call: Call) -> Any:
+    call.require_hook(ON_LOGIN, call.signature("__sign"))
     data = call.json_object("object")
-    call.require_hook(ON_LOGIN, data.get("__sign"))
     return _user_hook(call, ON_LOGIN, lambda func: func(_user(data)))
 
 
@@ -116,7 +116,7 @@ def handle_auth_data(call: Call) -> Any:
 
 
 def handle_insight(call: Call, event: str) -> Any:
-    call.require_hook(ON_INSIGHT, call.body.get("__sign"))
+    call.require_hook(ON_INSIGHT, call.signature("__sign", inside=None))
     if event != "onComplete":
         return {"result": None}
     params = _fields(call.body)

@@ -43,6 +43,11 @@ class Call:
         elif not self.from_platform:
             raise unauthorized()
 
+    def signature(self, field: str, inside: Optional[str] = "object") -> Any:
+        """A legacy signature the body carries (in its ``inside`` object), or None."""
+        container = self.body.get(inside) if inside else self.body
+        return container.get(field) if isinstance(container, dict) else None
+
     def require_master(self) -> None:
         if not self.caller.master:
             raise unauthorized()

@@ -168,6 +168,11 @@ def test_hooks_refuse_app_key_callers(http, path, body):
     assert post(http, path, body, headers=APP_HEADERS) == UNAUTHORIZED
 
 
+@pytest.mark.parametrize("path", [path for path, _ in HOOK_PATHS])
+def test_hook_authority_is_checked_before_the_body(http, path):
+    assert post(http, path, {"object": "not an object"}, headers=APP_HEADERS) == UNAUTHORIZED
+
+
 @pytest.mark.parametrize("path, body", HOOK_PATHS)
 @pytest.mark.parametrize("headers", [HOOK_HEADERS, MASTER_HEADERS], ids=["hook key", "master key"])
 def test_hooks_accept_the_hook_key_or_the_master_key(http, path, body, headers):
