@@ -255,6 +255,14 @@ def test_mobile_phone_verification(app, client):
     assert me(client, user["sessionToken"]).json["mobilePhoneVerified"] is True
 
 
+def test_verification_without_a_number_uses_the_logged_in_users(app, client):
+    user = sign_up(client, mobilePhoneNumber=PHONE)
+    post(client, "requestMobilePhoneVerify", mobilePhoneNumber=PHONE)
+    headers = session(user["sessionToken"])
+    assert post(client, f"verifyMobilePhone/{last_code(app)}", headers).status_code == 200
+    assert me(client, user["sessionToken"]).json["mobilePhoneVerified"] is True
+
+
 def test_a_verified_number_gets_no_more_verification_codes(app, client, clock):
     sign_up(client, mobilePhoneNumber=PHONE)
     post(client, "requestMobilePhoneVerify", mobilePhoneNumber=PHONE)

@@ -120,7 +120,9 @@ def request_mobile_phone_verify(request: ApiRequest) -> Dict[str, Any]:
 
 
 def verify_mobile_phone(request: ApiRequest, code: str) -> Dict[str, Any]:
-    return verification.verify_mobile_phone(request.storage, code, request.json_object())
+    return verification.verify_mobile_phone(
+        request.storage, request.principal, code, request.json_object()
+    )
 
 
 def request_login_sms_code(request: ApiRequest) -> Dict[str, Any]:

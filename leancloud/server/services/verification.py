@@ -271,8 +271,19 @@ def request_mobile_phone_verify(storage: Storage, config: Any, body: Mapping[str
         _send_code(storage, config, phone, "verify", body)
 
 
-def verify_mobile_phone(storage: Storage, code: str, body: Mapping[str, Any]) -> Dict[str, str]:
-    """``verifyMobilePhone/<code>``: sets ``mobilePhoneVerified``; ``{updatedAt, objectId}``."""
+def verify_mobile_phone(
+    storage: Storage, principal: Principal, code: str, body: Mapping[str, Any]
+) -> Dict[str, str]:
+    """``verifyMobilePhone/<code>``: sets ``mobilePhoneVerified``; ``{updatedAt, objectId}``.
+
+    Older SDKs send no number: the logged-in user's is used then."""
+    if "mobilePhoneNumber" not in body and principal.user_id is not None:
+        with storage.write() as tx:
+            body = {
+                "mobilePhoneNumber": users.load_user(tx, principal.user_id).data.get(
+                    "mobilePhoneNumber"
+                )
+            }
     phone = _phone(body)
     sms.check_code(storage, phone, code, purpose="verify")
     with storage.write() as tx:
