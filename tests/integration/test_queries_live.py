@@ -18,6 +18,7 @@ Row = Object.extend("Row")
 Owner = Object.extend("Owner")
 Team = Object.extend("Team")
 Tag = Object.extend("Tag")
+Place = Object.extend("Place")
 
 ORIGIN = GeoPoint(0, 0)
 PLACES = {"a": GeoPoint(0, 0), "b": GeoPoint(0, 1), "c": GeoPoint(10, 10), "d": GeoPoint(-45, 170)}
@@ -196,6 +197,9 @@ def test_conditions_on_arrays_test_each_element(build, expected):
         (lambda q: q.matched("s", re.compile("CHERRY \\s PIE", re.IGNORECASE)), []),
         (lambda q: q.matched("s", re.compile("CHERRY \\s PIE", re.IGNORECASE | re.VERBOSE)), ["c"]),
         (lambda q: q.startswith("n", "1"), []),  # regexes match strings only
+        (lambda q: q.matched("s", "\\Qcherry p\\E"), ["c"]),  # quoted literal, as JS sends
+        (lambda q: q.matched("s", "\\Qa.p\\E"), []),  # "." quoted is no wildcard
+        (lambda q: q.matched("s", "a.p"), ["a"]),
     ],
 )
 def test_string_conditions(build, expected):
@@ -279,6 +283,40 @@ def test_within_geo_box():
     assert names(rq().within_geo_box("loc", GeoPoint(-50, 100), GeoPoint(-40, 179))) == ["d"]
 
 
+EDGE_PLACES = {
+    "east": GeoPoint(0, 179),
+    "west": GeoPoint(0, -179),  # 2 degrees from "east", across the antimeridian
+    "pole0": GeoPoint(89.9, 0),
+    "pole180": GeoPoint(89.9, 180),  # about 22 km from "pole0", across the pole
+}
+
+
+@pytest.fixture(scope="module")
+def edge_places(module_db):
+    with sdk_as_master(module_db):
+        Object.save_all([Place(name=name, loc=loc) for name, loc in EDGE_PLACES.items()])
+
+
+def place_names(query):
+    return sorted(place.get("name") for place in query.find())
+
+
+def test_distances_wrap_around_the_antimeridian_and_the_poles(edge_places):
+    east, pole0 = EDGE_PLACES["east"], EDGE_PLACES["pole0"]
+    wrap_km = east.kilometers_to(EDGE_PLACES["west"])
+    assert wrap_km < 250
+    assert place_names(Query(Place).within_kilometers("loc", east, wrap_km + 1)) == ["east", "west"]
+    polar_km = pole0.kilometers_to(EDGE_PLACES["pole180"])
+    assert polar_km < 30
+    found = Query(Place).within_kilometers("loc", pole0, polar_km + 1)
+    assert place_names(found) == ["pole0", "pole180"]
+
+
+def test_geo_box_corners_may_be_given_as_pairs(edge_places):
+    box = Query(Place).within_geo_box("loc", (-1, 178), (1, 179.5))
+    assert place_names(box) == ["east"]
+
+
 # -- or / and -------------------------------------------------------------------------------
 
 
@@ -341,6 +379,8 @@ def test_select_returns_only_the_chosen_fields():
     assert set(row.attributes) - {"objectId", "createdAt", "updatedAt"} == {"name", "n"}
     nested = rq().equal_to("name", "a").select("meta.deep").first()
     assert nested.get("meta") == {"deep": {"w": "p"}}
+    excluded = rq().equal_to("name", "a").select("-meta", "-tags").first()
+    assert not excluded.has("meta") and not excluded.has("tags") and excluded.get("n") == 1
 
 
 def test_include_expands_nested_pointers():
