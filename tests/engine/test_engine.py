@@ -9,11 +9,11 @@ import urllib.request
 import warnings
 
 import pytest
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
 from leancloud import LeanCloudWarning, Object, User, cloud
 from leancloud.engine import Engine, LeanEngineError
-from tests.engine.conftest import APP_HEADERS, post
+from tests.engine.conftest import APP_HEADERS, HOOK_HEADERS, post
 
 UTC = dt.timezone.utc
 
@@ -229,3 +229,20 @@ def test_run_with_server_arguments_is_werkzeugs_run_simple(engine, monkeypatch):
         (("0.0.0.0", 3000, user_app), {}),
         (("localhost",), {"port": 3000, "application": user_app}),
     ]
+
+
+def test_in_process_call_as_the_server_makes_it():
+    """The self-hosted server calls the Engine as a WSGI app, without a socket."""
+    engine = Engine(fetch_user=False)
+    engine.before_save("LocalTodo")(lambda todo: todo.set("checked", True))
+    environ = EnvironBuilder(
+        path="/1.1/functions/LocalTodo/beforeSave",
+        method="POST",
+        json={"object": {"title": "t"}, "user": {"objectId": "u1", "sessionToken": "st1"}},
+        headers=HOOK_HEADERS,
+    ).get_environ()
+    body, status, headers = run_wsgi_app(engine, environ)
+    assert status == "200 OK"
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert json.loads(b"".join(body)) == {"title": "t", "checked": True}
+    assert User.get_current() is None
