@@ -23,7 +23,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.serving import BaseWSGIServer, make_server, run_simple
 from werkzeug.wrappers import Request, Response
 
-from leancloud import cloud
+from leancloud import client, cloud
 from leancloud._version import __version__
 from leancloud.engine import registry as names
 from leancloud.engine.app import CloudApp
@@ -209,8 +209,6 @@ class Engine:
         The app's keys come from ``leancloud.init`` or the ``LEANCLOUD_APP_*`` environment
         the platform provides.
         """
-        from leancloud import client
-
         if not client.get_app_info()["app_id"]:
             raise RuntimeError("set LEANCLOUD_APP_ID or call leancloud.init() before start()")
         if self.origin_app is None:
