@@ -35,6 +35,7 @@ class ServerConfig:
     sms_require_captcha: bool = False  # SMS requests need a captcha validate_token (608)
     client_push: bool = False  # app-key callers may POST /1.1/push
     verify_email_on_sign_up: bool = True  # mail a verification link to new email addresses
+    log_in_requires_verified_email: bool = False  # password log-ins of unverified emails: 216
     public_url: Optional[str] = None  # base of mailed links and file URLs; None: request's host
     # One uploaded file's content (413 above it); env LEANCLOUD_MAX_FILE_SIZE. Uploads are
     # requests too, so max_body_bytes caps them as well.
@@ -91,6 +92,7 @@ def _switches() -> Dict[str, bool]:
         "sms_require_captcha": _env_flag("LEANCLOUD_SMS_REQUIRE_CAPTCHA"),
         "client_push": _env_flag("LEANCLOUD_CLIENT_PUSH"),
         "verify_email_on_sign_up": _env_flag("LEANCLOUD_VERIFY_EMAIL_ON_SIGN_UP", True),
+        "log_in_requires_verified_email": _env_flag("LEANCLOUD_LOG_IN_REQUIRES_VERIFIED_EMAIL"),
     }
 
 

@@ -188,6 +188,19 @@ def test_links_use_the_configured_public_url(tmp_path, monkeypatch):
     assert "https://api.example.com/1.1/verifyEmail/" in mails(app)[0]["text"]
 
 
+def test_log_in_may_require_a_verified_email(tmp_path, monkeypatch, clock):
+    monkeypatch.setenv("LEANCLOUD_LOG_IN_REQUIRES_VERIFIED_EMAIL", "1")
+    app = create_app(str(tmp_path), app_id=APP_ID, app_key=APP_KEY, master_key=MASTER_KEY)
+    client = Client(app)
+    sign_up(client, email=EMAIL)
+    sign_up(client, username="bob")
+    assert error_of(log_in(client, username="ann", password="wrong")) == 210
+    assert error_of(log_in(client, username="ann", password="s3cret")) == 216
+    assert log_in(client, username="bob", password="s3cret").status_code == 200  # no email
+    client.get(link_path(app))
+    assert log_in(client, username="ann", password="s3cret").status_code == 200
+
+
 # --- password reset by email ------------------------------------------------------
 
 

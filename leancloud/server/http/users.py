@@ -44,7 +44,7 @@ def log_in(request: ApiRequest) -> Dict[str, Any]:
     body = request.params if request.method == "GET" else request.json_object()
     if "smsCode" in body and "password" not in body:
         return verification.log_in_with_sms_code(request.storage, body)
-    return users.log_in(request.storage, body)
+    return users.log_in(request.storage, body, request.config.log_in_requires_verified_email)
 
 
 def me(request: ApiRequest) -> Dict[str, Any]:

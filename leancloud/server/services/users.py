@@ -303,8 +303,13 @@ def _login_field(body: Mapping[str, Any]) -> Tuple[str, str]:
     raise ApiError(200, "Username is missing or empty.")
 
 
-def log_in(storage: Storage, body: Mapping[str, Any]) -> Dict[str, Any]:
+def log_in(
+    storage: Storage, body: Mapping[str, Any], require_verified_email: bool = False
+) -> Dict[str, Any]:
     """Check the password (with the lockout) and answer the user with its session token.
+
+    ``require_verified_email`` (an app option): a user with an unverified email address
+    is refused with 216 once the password is right.
 
     The slow hash check runs between two short transactions, never holding the write
     lock. The first one counts the attempt as a failure before checking, so parallel
@@ -324,6 +329,12 @@ def log_in(storage: Storage, body: Mapping[str, Any]) -> Dict[str, Any]:
     stored = user.data.get("password")
     if not passwords.verify_password(password, stored, user.data.get("salt")):
         raise ApiError(210, _MISMATCH)
+    if (
+        require_verified_email
+        and user.data.get("email")
+        and user.data.get("emailVerified") is not True
+    ):
+        raise ApiError(216, "The email address was not verified.")
     upgrade = passwords.hash_password(password) if passwords.needs_upgrade(stored) else None
     with storage.write() as tx:
         user = load_user(tx, user.object_id)
