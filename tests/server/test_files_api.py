@@ -286,6 +286,15 @@ def test_expired_uploads_are_forgotten_by_later_ones(api, monkeypatch):
     assert api.error("POST", "/fileCallback", callback) == 1  # the upload is closed
 
 
+def test_forged_upload_rows_cannot_delete_files(api, monkeypatch):
+    victim = api.uploaded("v.txt", b"victim")
+    forged = {"file": victim["objectId"], "expiresAt": 0, "uploaded": False}
+    api.json("POST", "/classes/_FileUpload", forged, status=201)
+    api.token("later.txt")
+    assert api.json("GET", f"/files/{victim['objectId']}")["name"] == "v.txt"
+    assert api.fetch(victim["url"]).data == b"victim"
+
+
 # ------------------------------------------------------------------ fileCallback
 
 

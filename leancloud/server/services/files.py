@@ -52,6 +52,9 @@ _MAX_KEY_LENGTH = 512
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,16})\Z")
 _MD5 = re.compile(r"[0-9a-fA-F]{32}\Z")
 _PURGE_BATCH = 20  # expired uploads forgotten per new upload
+# Upload rows are keyed by a token's sha256; any other row was not made here (a client can
+# add rows to any class it can name, but cannot choose their ids) and is never trusted.
+_TOKEN_ID = "^[0-9a-f]{64}$"
 
 # The clock, looked up at call time so tests can move it instead of sleeping.
 now = time.time
@@ -180,10 +183,11 @@ def create_upload(
 
 def _purge_expired(tx: WriteTx) -> None:
     """Forget a few expired uploads: a record whose content never came is removed with
-    its upload (its URL could only ever answer 404); a finished one just loses it."""
-    query = parse_query(
-        UPLOAD_CLASS, {"where": {"expiresAt": {"$lt": now()}}, "limit": _PURGE_BATCH}
-    )
+    its upload (its URL could only ever answer 404); a finished one just loses it.
+    Only rows this module made count (``_TOKEN_ID``): a forged row naming someone
+    else's file must not delete it."""
+    where = {"expiresAt": {"$lt": now()}, "objectId": {"$regex": _TOKEN_ID}}
+    query = parse_query(UPLOAD_CLASS, {"where": where, "limit": _PURGE_BATCH})
     for row in tx.find(query, MASTER):
         tx.delete(UPLOAD_CLASS, row["objectId"])
         if not row.get("uploaded") and isinstance(row.get("file"), str):
