@@ -1,0 +1,154 @@
+"""Copying between two running servers: ``--from`` (scan/schemas/$relatedTo, or our raw
+export extension) into ``--server`` (our ``/1.1/import`` extension) or a data dir."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from leancloud.errors import LeanCloudError
+from leancloud.migration import ImportOptions, run_import
+from leancloud.migration.remote import Endpoint
+from leancloud.migration.sources import ApiSource, open_source
+from leancloud.migration.targets import LocalTarget, RemoteTarget
+from leancloud.server import passwords
+from leancloud.testing import start_server
+from tests.migration import samples
+
+
+@pytest.fixture(autouse=True)
+def cheap_scrypt(monkeypatch):
+    monkeypatch.setattr(passwords, "DEFAULT_COST", passwords.ScryptCost(n=16, r=1, p=1))
+
+
+def endpoint(server):
+    return Endpoint(server.url, server.app_id, server.master_key)
+
+
+@pytest.fixture
+def old(tmp_path):
+    """The app being left: filled from the sample export."""
+    data = tmp_path / "old"
+    source = open_source(samples.write_export(str(tmp_path / "export")), str(tmp_path / "s"))
+    target = LocalTarget(str(data), "http://old.test")
+    assert run_import(source, target, str(data)).failed == 0
+    target.close()
+    server = start_server(str(data))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def new(tmp_path):
+    server = start_server(str(tmp_path / "new"))
+    yield server
+    server.stop()
+
+
+def _fix_old_file_url(old):
+    """The old server's _File row must point at where it really serves the content."""
+    base = {"X-LC-Id": old.app_id, "X-LC-Key": old.master_key + ",master"}
+    url = f"{old.url}/files/gamma/avatar.png"
+    response = requests.put(
+        f"{old.url}/1.1/classes/_File/{samples.FILE_ID}", json={"url": url}, headers=base
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["export-extension", "standard-api"])
+def test_copy_from_one_running_server_to_another(old, new, tmp_path, raw):
+    _fix_old_file_url(old)
+    source = ApiSource(endpoint(old), raw=raw)
+    report = run_import(source, RemoteTarget(endpoint(new)), str(tmp_path / "ckpt"))
+    assert report.failed == 0, report.format()
+    assert report.classes["Post"].inserted == 5
+    assert report.classes["Post.fans"].inserted == 2
+    assert report.classes["_Role.users"].inserted == 1
+
+    headers = {"X-LC-Id": new.app_id, "X-LC-Key": new.app_key}
+    master = {"X-LC-Id": new.app_id, "X-LC-Key": new.master_key + ",master"}
+    old_master = {"X-LC-Id": old.app_id, "X-LC-Key": old.master_key + ",master"}
+    for class_name in ("Post", "_Installation", "_Role"):
+        params = {"returnACL": "true", "order": "objectId"}
+        before = requests.get(f"{old.url}/1.1/classes/{class_name}", params=params, headers=old_master).json()
+        after = requests.get(f"{new.url}/1.1/classes/{class_name}", params=params, headers=master).json()
+        for row in before["results"] + after["results"]:
+            row.pop("cover", None)  # its url moves to the new server, checked below
+            if not raw:  # our /1.1/scan ignores returnACL (LeanCloud's honours it)
+                row.pop("ACL", None)
+        assert after == before, class_name
+    post = requests.get(f"{new.url}/1.1/classes/Post/post00000000000000000001", headers=headers).json()
+    assert post["cover"]["url"] == f"{new.url}/files/gamma/avatar.png"
+    assert requests.get(post["cover"]["url"]).content == samples.FILE_BYTES
+    where = {"$relatedTo": {"object": samples.pointer("Post", "post00000000000000000001"), "key": "fans"}}
+    fans = requests.get(f"{new.url}/1.1/classes/_User", params={"where": json.dumps(where)}, headers=headers).json()
+    assert sorted(u["objectId"] for u in fans["results"]) == sorted([samples.USER_ID, "user2"])
+    login = requests.post(
+        f"{new.url}/1.1/login", json={"username": "alice", "password": samples.PASSWORD}, headers=headers
+    )
+    if raw:  # our extension carries password hashes; LeanCloud's scan never returns them
+        assert login.status_code == 200, login.text
+    else:
+        assert login.status_code != 200
+    again = run_import(ApiSource(endpoint(old), raw=raw), RemoteTarget(endpoint(new)), str(tmp_path / "ckpt"))
+    assert sum(c.inserted + c.updated for c in again.classes.values()) == 0, again.format()
+
+
+def test_copy_from_a_server_into_a_data_dir_keeps_everything(old, tmp_path):
+    _fix_old_file_url(old)
+    data = tmp_path / "copy"
+    target = LocalTarget(str(data), "http://copy.test")
+    report = run_import(ApiSource(endpoint(old)), target, str(data))
+    target.close()
+    assert report.failed == 0, report.format()
+    before, after = samples.snapshot(old.data_dir), samples.snapshot(str(data))
+    assert after["_File"][0].data.pop("url") == "http://copy.test/files/gamma/avatar.png"
+    before["_File"][0].data.pop("url")
+    assert after == before
+    assert samples.blob(str(data), "gamma/avatar.png") == samples.FILE_BYTES
+
+
+def test_import_route_needs_the_master_key(new):
+    response = requests.post(
+        f"{new.url}/1.1/import",
+        json={"className": "Post", "objects": []},
+        headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key},
+    )
+    assert response.status_code == 401
+    for path in ("/1.1/export/classes/Post", "/1.1/export/relations/Post/fans", "/1.1/import/files?key=a"):
+        assert requests.get(new.url + path, headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key}).status_code == 401
+
+
+def test_import_route_rejects_bad_batches_and_reports_bad_rows(new):
+    target = endpoint(new)
+    with pytest.raises(LeanCloudError) as exc:
+        target.call("POST", "/import", body={"className": "Post"})
+    assert exc.value.code == 107
+    with pytest.raises(LeanCloudError):
+        target.call("POST", "/import", body={"className": "bad-name", "objects": []})
+    with pytest.raises(LeanCloudError):
+        target.call("PUT", "/import/files", params={"key": "../x"})
+    result = target.call(
+        "POST", "/import", body={"className": "Post", "objects": [{"objectId": "a", "n": 1}, "nope"], "dryRun": True}
+    )
+    assert result["inserted"] == 1 and result["failed"] == [[1, "a row must be a JSON object"]]
+    assert requests.get(f"{new.url}/1.1/classes/Post", headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key}).json() == {"results": []}
+
+
+def test_a_server_that_is_not_ours_falls_back_to_the_standard_api(new, monkeypatch):
+    calls = []
+    real = Endpoint.call
+
+    def without_extension(self, method, path, params=None, body=None):
+        calls.append(path)
+        if path.startswith("/export/"):
+            raise LeanCloudError(404, "Not Found.")
+        return real(self, method, path, params, body)
+
+    monkeypatch.setattr(Endpoint, "call", without_extension)
+    source = ApiSource(endpoint(new))
+    assert source.raw is False
+    list(source.units())
+    assert calls.count("/export/classes/_User") == 1
