@@ -483,6 +483,7 @@ def test_server_fields_are_read_only_for_clients(api):
         body = {field: victim[field] if field in victim else "x"}
         assert api.error("PUT", f"/classes/_File/{mine['objectId']}", body) == 1
         assert api.error("PUT", f"/files/{mine['objectId']}", body) == 1
+    assert api.error("PUT", f"/files/{mine['objectId']}", {"url.x": "y"}) == 1
     api.json("PUT", f"/classes/_File/{mine['objectId']}", {"metaData": {"tag": "x"}})
     api.json("DELETE", f"/files/{mine['objectId']}")
     assert api.fetch(victim["url"]).data == b"victim"

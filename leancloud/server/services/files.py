@@ -108,8 +108,9 @@ def _new_key(name: str) -> str:
 def _check_server_fields(principal: Principal, body: Mapping[str, Any]) -> None:
     if principal.master:
         return
-    for name in SERVER_FIELDS:
-        if name in body:
+    for field in body:
+        name = str(field).split(".")[0]  # dotted paths into a field count as the field
+        if name in SERVER_FIELDS:
             raise ApiError(1, f"Unsupported file {name}: only the master key may set it.")
 
 
