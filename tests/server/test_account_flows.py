@@ -228,6 +228,12 @@ def test_password_reset_form_asks_again_for_an_empty_password(app, client):
     assert log_in(client, username="ann", password="s3cret").status_code == 200
 
 
+def test_a_bad_reset_link_with_an_empty_password_answers_the_link_error(client):
+    page = client.post("/1.1/resetPassword/nonsense.token", data={"password": ""})
+    assert page.status_code == 400 and "invalid" in page.get_data(as_text=True)
+    assert page.headers["Content-Type"].startswith("text/html")
+
+
 def test_password_reset_accepts_json_and_clears_a_lockout(app, client):
     user = sign_up(client, email=EMAIL)
     for _ in range(users.LOCKOUT_FAILURES):

@@ -81,12 +81,16 @@ def _reset_form(email: str, error: str = "") -> Reply:
     return _page("Reset your password", form, 400 if error else 200)
 
 
+def _not_reset(exc: ApiError) -> Reply:
+    return _page("Password not reset", _paragraph(exc.message), exc.status)
+
+
 @public
 def reset_password_page(request: ApiRequest, token: str) -> Reply:
     try:
         email = verification.check_reset_link(request.storage, request.config, token)
     except ApiError as exc:
-        return _page("Password not reset", _paragraph(exc.message), exc.status)
+        return _not_reset(exc)
     return _reset_form(email)
 
 
@@ -100,14 +104,12 @@ def _submitted(request: ApiRequest) -> Mapping[str, Any]:
 
 @public
 def reset_password(request: ApiRequest, token: str) -> Reply:
-    password = _submitted(request).get("password")
     try:
+        email = verification.check_reset_link(request.storage, request.config, token)
+        password = _submitted(request).get("password")
         verification.reset_password_by_link(request.storage, request.config, token, password)
     except ApiError as exc:
-        if exc.code != 201:
-            return _page("Password not reset", _paragraph(exc.message), exc.status)
-        email = verification.check_reset_link(request.storage, request.config, token)
-        return _reset_form(email, exc.message)
+        return _reset_form(email, exc.message) if exc.code == 201 else _not_reset(exc)
     return _page("Password changed", _paragraph("Your new password is set: log in with it."))
 
 
