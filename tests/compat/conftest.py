@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Callable
@@ -82,6 +83,9 @@ def prepared(name: str, build: Callable[[Path], None], check: Callable[[Path], s
     if not check(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    for abandoned in target.parent.glob(f".{name}.building-*"):
+        if time.time() - abandoned.stat().st_mtime > 2 * INSTALL_TIMEOUT:  # a killed build
+            shutil.rmtree(abandoned, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.building-", dir=target.parent))
     try:
         build(staging)

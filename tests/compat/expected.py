@@ -128,15 +128,23 @@ USERS = {
     "friendship": {"followees": [True], "followers": [True], "after_unfollow": 0},
 }
 
-CQL = {"cql": {"n": [0, 1, 2], "class": "Item"}}
-FILES = {"files": {"url": True, "name": "hello.txt", "size": 12}}
+CQL = {
+    "cql": {"n": [0, 1, 2], "class": "Item"},
+    "cql_count": {"count": 5, "results": 0},
+}
+FILES = {
+    "files": {"name": "hello.txt", "size": 12, "content": "hello, world", "left": 0},
+    "external_file": {"name": "logo.png", "url": True},
+}
 
 SHARED = {**OBJECTS, **QUERIES, **RELATIONS, **USERS, **CQL, **FILES}
 
 # Steps that need a server area which may not exist yet: the (method, path) of its route.
 OPTIONAL = {
     "cql": ("GET", "/1.1/cloudQuery"),
+    "cql_count": ("GET", "/1.1/cloudQuery"),
     "files": ("POST", "/1.1/fileTokens"),
+    "external_file": ("POST", "/1.1/files"),
 }
 
 

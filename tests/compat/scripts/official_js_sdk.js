@@ -534,12 +534,37 @@ step('cql', async () => {
   return { n: ns(result.results), class: result.className };
 });
 
+step('cql_count', async () => {
+  const result = await AV.Query.doCloudQuery(
+    'select count(*) from Item where even = ?',
+    [true],
+    MASTER,
+  );
+  return { count: result.count, results: result.results.length };
+});
+
 step('files', async () => {
   const file = new AV.File('hello.txt', Buffer.from('hello, world'), 'text/plain');
   await file.save(MASTER);
   const fetched = AV.File.createWithoutData(file.id);
   await fetched.fetch(MASTER);
-  return { url: Boolean(file.url()), name: fetched.name(), size: file.size() };
+  const content = await (await fetch(fetched.url())).text();
+  await file.destroy(MASTER);
+  return {
+    name: fetched.name(),
+    size: file.size(),
+    content,
+    left: await byId('_File', file.id).count(MASTER),
+  };
+});
+
+step('external_file', async () => {
+  const url = 'https://example.com/logo.png';
+  const file = AV.File.withURL('logo.png', url);
+  await file.save(MASTER);
+  const fetched = AV.File.createWithoutData(file.id);
+  await fetched.fetch(MASTER);
+  return { name: fetched.name(), url: fetched.url() === url };
 });
 
 async function main() {

@@ -19,6 +19,8 @@ import traceback
 import uuid
 from importlib import metadata
 
+import requests
+
 import leancloud
 from leancloud import ACL, GeoPoint, LeanCloudError, Object, Query, Relation, Role, User
 
@@ -624,13 +626,37 @@ def cql():
 
 
 @step
+def cql_count():
+    as_master()
+    result = Query.do_cloud_query("select count(*) from Item where even = ?", True)
+    return {"count": result.count, "results": len(result.results)}
+
+
+@step
 def files():
     as_master()
     file = leancloud.File("hello.txt", b"hello, world", "text/plain")
     file.save()
     fetched = leancloud.File.create_without_data(file.id)
     fetched.fetch()
-    return {"url": bool(file.url), "name": fetched.name, "size": file.size}
+    content = requests.get(fetched.url, timeout=10).text
+    file.destroy()
+    return {
+        "name": fetched.name,
+        "size": file.size,
+        "content": content,
+        "left": Query("_File").equal_to("objectId", file.id).count(),
+    }
+
+
+@step
+def external_file():
+    url = "https://example.com/logo.png"
+    file = leancloud.File.create_with_url("logo.png", url)
+    file.save()
+    fetched = leancloud.File.create_without_data(file.id)
+    fetched.fetch()
+    return {"name": fetched.name, "url": fetched.url == url}
 
 
 def main():
