@@ -80,6 +80,13 @@ def sign_up(password: str = "s3cret", **fields) -> User:
     return user
 
 
+def fresh(obj):
+    """The server's copy of ``obj``, as a new instance (nothing local carried over)."""
+    copy = type(obj).create_without_data(obj.id)
+    copy.fetch()
+    return copy
+
+
 def error_code(call) -> int:
     """The code of the LeanCloudError ``call()`` raises (fails the test if none)."""
     with pytest.raises(LeanCloudError) as info:

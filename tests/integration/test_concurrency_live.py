@@ -8,6 +8,8 @@ import pytest
 
 from leancloud import LeanCloudError, Object, Query
 
+from .conftest import fresh
+
 Counter = Object.extend("Counter")
 
 THREADS = 8
@@ -30,12 +32,6 @@ def outcome(save):
     except LeanCloudError as error:
         return error.code
     return "ok"
-
-
-def fresh(obj):
-    copy = type(obj).create_without_data(obj.id)
-    copy.fetch()
-    return copy
 
 
 def test_concurrent_increments_lose_nothing():

@@ -13,19 +13,12 @@ import leancloud
 from leancloud import ACL, GeoPoint, LeanCloudError, Object, Query, Relation, client
 from leancloud import object_ as object_module
 
-from .conftest import error_code
+from .conftest import error_code, fresh
 
 Thing = Object.extend("Thing")
 Part = Object.extend("Part")
 
 pytestmark = pytest.mark.usefixtures("live")
-
-
-def fresh(obj):
-    """The server's copy of ``obj``, as a new instance."""
-    copy = type(obj).create_without_data(obj.id)
-    copy.fetch()
-    return copy
 
 
 def saved(cls=Thing, **fields):
