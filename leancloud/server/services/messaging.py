@@ -22,6 +22,7 @@ import os
 import re
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Dict, List, Mapping, Optional, Protocol
@@ -54,6 +55,7 @@ logger = logging.getLogger("leancloud.server.messaging")
 
 OUTBOX_CLASS = "_OutboxMessage"
 MAX_OUTBOX_LIMIT = 1000
+_BOOKKEEPING = ("updatedAt", "sentNs")
 DEFAULT_IDD = "+86"  # LeanCloud's rule for numbers given without a country code
 _E164 = re.compile(r"\+[1-9][0-9]{4,14}\Z")
 
@@ -100,7 +102,9 @@ class Outbox:
 
     def send(self, storage: Storage, message: Message) -> None:
         stamp = now()
-        row = StoredObject(OUTBOX_CLASS, new_object_id(), stamp, stamp, message.to_data(), {})
+        # createdAt has millisecond precision; the nanosecond clock keeps the order exact.
+        data = {**message.to_data(), "sentNs": time.time_ns()}
+        row = StoredObject(OUTBOX_CLASS, new_object_id(), stamp, stamp, data, {})
         with storage.write() as tx:
             tx.insert(row)
         logger.info(
@@ -245,8 +249,8 @@ def outbox(storage: Storage, to: Optional[str] = None, limit: int = 100) -> List
     ``objectId, createdAt, channel, to, kind, text`` and ``subject`` for mail."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_OUTBOX_LIMIT:
         raise ApiError(1, f"limit must be between 1 and {MAX_OUTBOX_LIMIT}.")
-    params: Dict[str, Any] = {"order": "-createdAt", "limit": limit}
+    params: Dict[str, Any] = {"order": "-sentNs", "limit": limit}
     if to is not None:
         params["where"] = {"to": to if "@" in to else _phone_or_text(to)}
     rows = storage.find(parse_query(OUTBOX_CLASS, params), MASTER)
-    return [{k: v for k, v in row.items() if k != "updatedAt"} for row in rows]
+    return [{k: v for k, v in row.items() if k not in _BOOKKEEPING} for row in rows]
