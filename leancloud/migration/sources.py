@@ -26,11 +26,13 @@ import json
 import os
 import tarfile
 import zipfile
+
+import requests
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from leancloud.migration.records import RowError
-from leancloud.migration.remote import Endpoint
+from leancloud.migration.remote import Endpoint, download
 from leancloud.errors import LeanCloudError
 
 __all__ = [
@@ -444,6 +446,16 @@ class ApiSource(Source):
                     reader = self._relations(class_name, field, spec.get("className"))
                     relations.append(Unit(f"{class_name}.{field}", class_name, reader, field=field))
         return objects + relations
+
+    def file_content(self, row: Dict[str, Any]) -> Optional[bytes]:
+        """Our servers serve content at ``/files/<key>`` whatever the row's url says."""
+        key = row.get("key")
+        if not self.raw or not isinstance(key, str) or not key:
+            return None
+        try:
+            return download(f"{self.endpoint.url}/files/{key}")
+        except requests.HTTPError:
+            return None
 
     def _pages(
         self, path: str, params: Dict[str, Any], label: str, start: Any
