@@ -134,6 +134,17 @@ def test_sign_up_without_an_email_or_with_the_option_off_sends_nothing(tmp_path,
     assert len(mails(app)) == 1
 
 
+def test_sign_up_succeeds_when_the_verification_mail_cannot_go_out(app, client, monkeypatch):
+    class Broken:
+        def send(self, storage, message):
+            raise OSError("relay down")
+
+    monkeypatch.setattr(messaging, "mail_sender", lambda: Broken())
+    user = sign_up(client, email=EMAIL)
+    assert me(client, user["sessionToken"]).status_code == 200
+    assert error_of(post(client, "requestEmailVerify", email=EMAIL)) == 1
+
+
 def test_request_email_verify(app, client):
     sign_up(client, email=EMAIL)
     assert post(client, "requestEmailVerify", email=EMAIL).json == {}

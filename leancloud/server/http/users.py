@@ -11,6 +11,7 @@ from typing import Any, Dict
 
 from werkzeug.routing import Rule
 
+from leancloud.server.errors import ApiError
 from leancloud.server.http import verification as verification_routes
 from leancloud.server.http.objects import fetch_when_save, write_body
 from leancloud.server.http.request import ApiRequest, Reply
@@ -18,11 +19,16 @@ from leancloud.server.services import auth_data, users, verification
 
 
 def _mail_verification(request: ApiRequest, user_id: str) -> None:
-    """LeanCloud's "send a verification mail to new email addresses" app option."""
+    """LeanCloud's "send a verification mail to new email addresses" app option. The
+    user is already saved: a mail that cannot go out (logged by the sender) does not undo
+    that, and ``requestEmailVerify`` can send another."""
     if request.config.verify_email_on_sign_up:
-        verification.send_verification_mail(
-            request.storage, request.config, user_id, verification_routes.base_url(request)
-        )
+        try:
+            verification.send_verification_mail(
+                request.storage, request.config, user_id, verification_routes.base_url(request)
+            )
+        except ApiError:
+            pass
 
 
 def sign_up(request: ApiRequest) -> Reply:
