@@ -346,6 +346,11 @@ class BsonSource(Source):
         self.root = root
         self.identity = identity
 
+    def schema(self) -> Dict[str, Dict[str, dict]]:
+        if os.path.isfile(self.root):
+            return {}
+        return DirectorySource(self.root).schema()
+
     def _files(self) -> Iterator[Tuple[str, str]]:
         if os.path.isfile(self.root):
             yield self.root, os.path.basename(self.root)
