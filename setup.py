@@ -37,7 +37,9 @@ setup(
             "hypothesis>=6",
             "flask>=2.2",
             "captcha>=0.5",
+            "pymongo>=4",
         ],
+        "bson": ["pymongo>=4"],  # leancloud import of BSON backups: pymongo's bson module
         "lint": ["ruff>=0.4"],
     },
     entry_points={"console_scripts": ["leancloud = leancloud.__main__:main"]},
