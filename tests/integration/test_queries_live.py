@@ -353,11 +353,6 @@ def test_booleans_sort_false_before_true():
     assert ordered(rq().exists("flag").descending("flag")) == ["a", "b"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage sorts by the raw JSON value, so true sorts as 1 among the numbers of a "
-    "mixed-type field instead of in a type bracket of its own (as equality keeps it apart)",
-)
 def test_mixed_types_sort_by_type_first():
     # MongoDB's order, which LeanCloud's is derived from: null, numbers, strings, booleans.
     assert ordered(rq().ascending("meta.v")) == ["e", "a", "d", "b", "c"]

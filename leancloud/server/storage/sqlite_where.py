@@ -251,12 +251,23 @@ class _JsonSource:
         return f"{type_sql}, {value_sql}", type_params + value_params
 
     def sort_key(self, known_type: Optional[str] = None) -> Frag:
-        """Dates sort by their iso text, everything else by its JSON value."""
+        """Dates sort by their iso text, everything else by its JSON value.
+
+        Without a schema type the field may mix types: booleans become BLOBs so they sort
+        after numbers and strings (MongoDB's order) instead of among the numbers as 0/1.
+        """
         if known_type is not None and known_type != "Date":
             return self.value()
         iso_sql, iso_params = self.sub("iso").value()
         value_sql, value_params = self.value()
-        return f"IFNULL({iso_sql}, {value_sql})", iso_params + value_params
+        if known_type == "Date":
+            return f"IFNULL({iso_sql}, {value_sql})", iso_params + value_params
+        type_sql, type_params = self.type_()
+        return (
+            f"CASE {type_sql} WHEN 'true' THEN x'01' WHEN 'false' THEN x'00' "
+            f"ELSE IFNULL({iso_sql}, {value_sql}) END",
+            type_params + iso_params + value_params,
+        )
 
     def geo(self) -> Tuple[Frag, Frag, Frag]:
         """(is-a-GeoPoint test, latitude, longitude)."""
