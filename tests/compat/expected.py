@@ -83,6 +83,7 @@ OBJECTS = {
     "destroy": 0,
     "pointer_saved_with_parent": {"child_saved": True, "class": "Tag", "name": "child"},
     "save_all_destroy_all": {"ids": True, "saved": 3, "left": 0},
+    "save_all_updates": [["after", 10], ["after", 11]],
     "batch_error": 111,  # a string where the schema has a number
     "seed_query_data": 10,
 }

@@ -159,6 +159,19 @@ step('fetch_all', async () => {
   return ns(empty);
 });
 
+step('save_all_updates', async () => {
+  const posts = [0, 1].map((n) => new AV.Object('Post', { title: 'before', n }));
+  await AV.Object.saveAll(posts);
+  for (const post of posts) {
+    post.set('title', 'after');
+    post.increment('n', 10);
+  }
+  await AV.Object.saveAll(posts); // one batch of PUTs
+  const ids = posts.map((post) => post.id);
+  const fresh = await new AV.Query('Post').containedIn('objectId', ids).ascending('n').find();
+  return fresh.map((post) => [post.get('title'), post.get('n')]);
+});
+
 // -- queries --------------------------------------------------------------------------
 
 step('seed_query_data', async () => {

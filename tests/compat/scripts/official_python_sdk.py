@@ -188,6 +188,18 @@ def save_all_destroy_all():
     return {"ids": all(ids), "saved": saved, "left": left}
 
 
+@step
+def save_all_updates():
+    posts = [Post(title="before", n=i) for i in range(2)]
+    Object.save_all(posts)
+    for post in posts:
+        post.set("title", "after")
+        post.increment("n", 10)
+    Object.save_all(posts)  # one batch of PUTs
+    fresh = Post.query.contained_in("objectId", [p.id for p in posts]).ascending("n").find()
+    return [[p.get("title"), p.get("n")] for p in fresh]
+
+
 # -- queries ----------------------------------------------------------------------------
 
 
