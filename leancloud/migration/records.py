@@ -9,13 +9,14 @@ placeholders; their memberships travel separately as ``{"owningId", "relatedId"}
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from leancloud.codec import format_date
 from leancloud.server.errors import ApiError
-from leancloud.server.names import check_field_name
+from leancloud.server.names import check_field_name, is_valid_field_name
 from leancloud.server.query.where import normalize_iso
 from leancloud.server.services.ops import check_acl, normalize_value, schema_type
 from leancloud.server.storage.base import StoredObject
@@ -59,6 +60,35 @@ def derived_id(class_name: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
+_SCALARS = (str, int, float, bool)
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_field_name(name: str) -> bool:
+    return is_valid_field_name(name)
+
+
+def _check_field_name(name: Any) -> None:
+    """``check_field_name``, remembered: a big import repeats the same few names."""
+    if not (isinstance(name, str) and _valid_field_name(name)):
+        check_field_name(name)
+
+
+def _normalized(value: Any) -> Any:
+    """``normalize_value``, with the fast paths that dominate big imports: plain scalars
+    and Dates already in canonical form skip the general validation."""
+    if value is None or isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, dict) and value.get("__type") == "Date" and len(value) == 2:
+        iso = value.get("iso")
+        if isinstance(iso, str):
+            try:
+                return {"__type": "Date", "iso": normalize_iso(iso)}
+            except ApiError:
+                raise ApiError(111, f"Invalid Date value: {value!r}.") from None
+    return normalize_value(value)
+
+
 def _is_relation(value: Any) -> bool:
     return isinstance(value, dict) and value.get("__type") == "Relation"
 
@@ -71,8 +101,8 @@ def to_stored(class_name: str, row: Any) -> Tuple[StoredObject, Dict[str, dict]]
     object_id = row.get("objectId") or derived_id(class_name, row)
     if not isinstance(object_id, str):
         raise RowError(f"objectId must be a string, not {object_id!r}")
-    now = format_date(_dt.datetime.now(_dt.timezone.utc))
-    created = _stamp(row.get("createdAt")) or _stamp(row.get("updatedAt")) or now
+    created = _stamp(row.get("createdAt")) or _stamp(row.get("updatedAt"))
+    created = created or format_date(_dt.datetime.now(_dt.timezone.utc))
     updated = _stamp(row.get("updatedAt")) or created
     untyped = UNTYPED_FIELDS.get(class_name, ())
     data: Dict[str, Any] = {}
@@ -82,11 +112,11 @@ def to_stored(class_name: str, row: Any) -> Tuple[StoredObject, Dict[str, dict]]
         for key, value in row.items():
             if key in BUILTINS or (key == "className" and isinstance(value, str)):
                 continue
-            check_field_name(key)
+            _check_field_name(key)
             if _is_relation(value):
                 types[key] = {"type": "Relation", "className": value.get("className")}
                 continue
-            data[key] = normalize_value(value)
+            data[key] = _normalized(value)
             if value is not None and key not in untyped:
                 types[key] = schema_type(data[key])
     except ApiError as exc:
