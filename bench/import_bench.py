@@ -25,10 +25,10 @@ from typing import Dict, Iterator, List
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from leancloud.migration import ImportOptions, run_import  # noqa: E402
-from leancloud.migration.progress import Progress  # noqa: E402
-from leancloud.migration.sources import DirectorySource  # noqa: E402
-from leancloud.migration.targets import LocalTarget  # noqa: E402
+from leancloud.migration import ImportOptions, run_import
+from leancloud.migration.progress import Progress
+from leancloud.migration.sources import DirectorySource
+from leancloud.migration.targets import LocalTarget
 
 CLASSES = ("Post", "Comment", "Event", "Device")
 STAMP = "2024-05-06T07:08:09.123Z"
@@ -102,7 +102,14 @@ def raw_rate(rows: List, path: str, batch_size: int) -> float:
         conn.executemany(
             "INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (c, r["objectId"], r["createdAt"], r["updatedAt"], json.dumps(r), json.dumps(r["ACL"]))
+                (
+                    c,
+                    r["objectId"],
+                    r["createdAt"],
+                    r["updatedAt"],
+                    json.dumps(r),
+                    json.dumps(r["ACL"]),
+                )
                 for c, r in chunk
             ],
         )
@@ -114,8 +121,12 @@ def raw_rate(rows: List, path: str, batch_size: int) -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--objects", type=int, default=200_000, help="rows to generate (default: 200000)")
-    parser.add_argument("--batch-size", type=int, default=1000, help="rows per transaction (default: 1000)")
+    parser.add_argument(
+        "--objects", type=int, default=200_000, help="rows to generate (default: 200000)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=1000, help="rows per transaction (default: 1000)"
+    )
     args = parser.parse_args(argv)
     if args.objects < len(CLASSES):
         parser.error(f"--objects must be at least {len(CLASSES)}")
@@ -125,7 +136,9 @@ def main(argv=None) -> int:
         rows = generate(export_dir, args.objects)
         imported = import_rate(export_dir, os.path.join(scratch, "data"), args.batch_size)
         raw = raw_rate(rows, os.path.join(scratch, "raw.sqlite3"), args.batch_size)
-    print(f"objects:              {args.objects} in {len(CLASSES)} classes, batches of {args.batch_size}")
+    print(
+        f"objects:              {args.objects} in {len(CLASSES)} classes, batches of {args.batch_size}"
+    )
     print(f"leancloud import:     {imported:,.0f} objects/s")
     print(f"raw sqlite3 insert:   {raw:,.0f} objects/s")
     print(f"ratio (raw / import): {raw / imported:.2f}x")

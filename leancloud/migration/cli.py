@@ -38,21 +38,46 @@ def add_commands(commands: "argparse._SubParsersAction") -> None:
         nargs="?",
         help="export directory, .tar.gz/.zip archive, or BSON dump (omit with --from)",
     )
-    parser.add_argument("--data", default=DEFAULT_DATA_DIR, metavar="DIR",
-                        help="target data directory, also where checkpoints live (default: ./.leancloud)")
+    parser.add_argument(
+        "--data",
+        default=DEFAULT_DATA_DIR,
+        metavar="DIR",
+        help="target data directory, also where checkpoints live (default: ./.leancloud)",
+    )
     parser.add_argument("--server", metavar="URL", help="import into this running server instead")
     _server_flags(parser, "", "--server")
-    parser.add_argument("--from", dest="from_url", metavar="URL",
-                        help="copy from a live LeanCloud-compatible API instead of files")
+    parser.add_argument(
+        "--from",
+        dest="from_url",
+        metavar="URL",
+        help="copy from a live LeanCloud-compatible API instead of files",
+    )
     _server_flags(parser, "from-", "--from")
-    parser.add_argument("--dry-run", action="store_true", help="report what would happen, write nothing")
-    parser.add_argument("--restart", action="store_true", help="ignore the checkpoint of an interrupted run")
-    parser.add_argument("--batch-size", type=int, default=1000, metavar="N", help="rows per transaction (default: 1000)")
-    parser.add_argument("--no-files", action="store_true", help="do not download file contents the export lacks")
-    parser.add_argument("--files-domain", metavar="URL", help="LeanCloud file domain, for _File rows without a url")
-    parser.add_argument("--public-url", metavar="URL",
-                        help="base URL the target server is reached at, for file URLs (--data only;"
-                        " default: $LEANCLOUD_PUBLIC_URL or http://127.0.0.1:3000)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="report what would happen, write nothing"
+    )
+    parser.add_argument(
+        "--restart", action="store_true", help="ignore the checkpoint of an interrupted run"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="rows per transaction (default: 1000)",
+    )
+    parser.add_argument(
+        "--no-files", action="store_true", help="do not download file contents the export lacks"
+    )
+    parser.add_argument(
+        "--files-domain", metavar="URL", help="LeanCloud file domain, for _File rows without a url"
+    )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="base URL the target server is reached at, for file URLs (--data only;"
+        " default: $LEANCLOUD_PUBLIC_URL or http://127.0.0.1:3000)",
+    )
     parser.set_defaults(run=import_command)
 
     parser = commands.add_parser(
@@ -62,8 +87,12 @@ def add_commands(commands: "argparse._SubParsersAction") -> None:
         "the layout `leancloud import` reads.",
     )
     parser.add_argument("directory", metavar="DIR", help="where to write the export")
-    parser.add_argument("--data", default=DEFAULT_DATA_DIR, metavar="DIR",
-                        help="data directory to export (default: ./.leancloud)")
+    parser.add_argument(
+        "--data",
+        default=DEFAULT_DATA_DIR,
+        metavar="DIR",
+        help="data directory to export (default: ./.leancloud)",
+    )
     parser.add_argument("--server", metavar="URL", help="export this running server instead")
     _server_flags(parser, "", "--server")
     parser.set_defaults(run=export_command)
@@ -125,7 +154,9 @@ def import_command(args: argparse.Namespace) -> int:
 def export_command(args: argparse.Namespace) -> int:
     try:
         if args.server:
-            source: Source = ApiSource(_endpoint(args.server, args.app_id, args.master_key, "--server"))
+            source: Source = ApiSource(
+                _endpoint(args.server, args.app_id, args.master_key, "--server")
+            )
         else:
             source = DataDirSource(args.data)
     except ValueError as exc:

@@ -51,7 +51,9 @@ def _file_content(source: Source, row: Dict[str, Any]) -> Optional[bytes]:
     return content
 
 
-def _export_unit(source: Source, unit: Unit, directory: str, report: Report, progress: Progress) -> None:
+def _export_unit(
+    source: Source, unit: Unit, directory: str, report: Report, progress: Progress
+) -> None:
     name = f"{unit.class_name}.{unit.field}" if unit.field else unit.class_name
     counts = report.counts(name)
     path = _path(directory, unit)
@@ -94,7 +96,9 @@ def run_export(source: Source, directory: str, progress: Optional[Progress] = No
     units = source.units()
     progress = progress or Progress(len(units))
     for unit in units:
-        progress.start(f"{unit.class_name}.{unit.field}" if unit.field else unit.class_name, unit.total)
+        progress.start(
+            f"{unit.class_name}.{unit.field}" if unit.field else unit.class_name, unit.total
+        )
         _export_unit(source, unit, directory, report, progress)
     progress.done()
     return report

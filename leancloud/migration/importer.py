@@ -141,7 +141,9 @@ class _Run:
             result = self._send(unit, rows)
         except (ApiError, LeanCloudError) as exc:
             message = getattr(exc, "message", None) or getattr(exc, "error", None) or str(exc)
-            result = BatchResult(failed=[(index, f"batch refused: {message}") for index in range(len(rows))])
+            result = BatchResult(
+                failed=[(index, f"batch refused: {message}") for index in range(len(rows))]
+            )
         counts.inserted += result.inserted
         counts.updated += result.updated
         counts.skipped += result.skipped
@@ -162,9 +164,7 @@ class _Run:
         dry_run = self.options.dry_run
         if unit.field:
             target = self.relation_targets.get((unit.class_name, unit.field))
-            return self.target.write_relations(
-                unit.class_name, unit.field, rows, dry_run, target
-            )
+            return self.target.write_relations(unit.class_name, unit.field, rows, dry_run, target)
         return self.target.write_objects(unit.class_name, rows, dry_run)
 
     def schema(self) -> None:

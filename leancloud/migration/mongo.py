@@ -62,7 +62,9 @@ def _acl_from_parse(document: Mapping[str, Any]) -> Optional[Dict[str, Dict[str,
     acl = document.get("_acl")
     if isinstance(acl, dict):
         return {
-            key: {right: True for short, right in (("r", "read"), ("w", "write")) if rights.get(short)}
+            key: {
+                right: True for short, right in (("r", "read"), ("w", "write")) if rights.get(short)
+            }
             for key, rights in acl.items()
             if isinstance(rights, dict)
         }

@@ -26,14 +26,14 @@ import json
 import os
 import tarfile
 import zipfile
-
-import requests
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+import requests
+
+from leancloud.errors import LeanCloudError
 from leancloud.migration.records import RowError
 from leancloud.migration.remote import Endpoint, download
-from leancloud.errors import LeanCloudError
 
 __all__ = [
     "Item",
@@ -462,9 +462,7 @@ class ApiSource(Source):
         except requests.HTTPError:
             return None
 
-    def _pages(
-        self, path: str, params: Dict[str, Any], label: str, start: Any
-    ) -> Iterator[Item]:
+    def _pages(self, path: str, params: Dict[str, Any], label: str, start: Any) -> Iterator[Item]:
         """Rows of a cursor-paged walk; a position is ``[cursor of the page, index in it]``."""
         cursor, done = start or (None, 0)
         count = 0
@@ -532,7 +530,9 @@ class ApiSource(Source):
             ]
             for index, row in enumerate(rows):
                 # Resuming restarts this owner: re-adding a membership is a no-op.
-                yield Item(number - 1 if index < len(rows) - 1 else number, f"{label}:{owner_id}", row)
+                yield Item(
+                    number - 1 if index < len(rows) - 1 else number, f"{label}:{owner_id}", row
+                )
 
 
 # ------------------------------------------------------------------ a data directory

@@ -84,9 +84,7 @@ class LocalTarget(Target):
         dry_run: bool,
         target_class: Optional[str] = None,
     ) -> BatchResult:
-        return writer.write_relations(
-            self.storage, class_name, field, rows, dry_run, target_class
-        )
+        return writer.write_relations(self.storage, class_name, field, rows, dry_run, target_class)
 
     def write_schema(self, schema: Mapping[str, Any], dry_run: bool) -> BatchResult:
         return writer.write_schema(self.storage, schema, dry_run)

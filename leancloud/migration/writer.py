@@ -115,7 +115,9 @@ def _prepare(
     return objects, added
 
 
-def _sessions(objects: Sequence[StoredObject], outcomes: Sequence[str]) -> Iterator[Tuple[str, str]]:
+def _sessions(
+    objects: Sequence[StoredObject], outcomes: Sequence[str]
+) -> Iterator[Tuple[str, str]]:
     """Exported session tokens of users just written: they keep working after the move."""
     for obj, outcome in zip(objects, outcomes):
         token = obj.data.get("sessionToken")
@@ -192,7 +194,8 @@ def write_schema(
             types = {
                 name: {k: v for k, v in spec.items() if k in ("type", "className")}
                 for name, spec in (fields or {}).items()
-                if isinstance(spec, dict) and name not in ("objectId", "createdAt", "updatedAt", "ACL")
+                if isinstance(spec, dict)
+                and name not in ("objectId", "createdAt", "updatedAt", "ACL")
             }
             try:
                 tx.ensure_fields(class_name, types)

@@ -15,7 +15,11 @@ PASSWORD = "password"
 HASH = "tA7BLW+NK0UeARng0693gCaVnljkglCB9snqlpCSUKjx2RgYp8VZZOQt0S5iUtlDrkJXfT3gknS4rRqjYsd/Ug=="
 FILE_BYTES = b"\x89PNG fake image bytes \x00\x01\x02"
 
-USER_ID, ROLE_ID, FILE_ID = "5d1c81e76e9ba1007f89f2d2", "role0000000000000000001", "file000000000000000000001"
+USER_ID, ROLE_ID, FILE_ID = (
+    "5d1c81e76e9ba1007f89f2d2",
+    "role0000000000000000001",
+    "file000000000000000000001",
+)
 C1, U1 = "2019-04-29T07:46:41.687Z", "2020-11-04T03:29:17.441Z"
 
 
@@ -26,32 +30,54 @@ def pointer(class_name: str, object_id: str) -> Dict[str, str]:
 def classes() -> Dict[str, List[Dict[str, Any]]]:
     users = [
         {
-            "objectId": USER_ID, "createdAt": C1, "updatedAt": U1, "username": "alice",
-            "password": HASH, "salt": SALT, "email": "alice@example.com", "emailVerified": True,
-            "mobilePhoneNumber": "+8613800000000", "authData": {"anonymous": {"id": "anon-1"}},
+            "objectId": USER_ID,
+            "createdAt": C1,
+            "updatedAt": U1,
+            "username": "alice",
+            "password": HASH,
+            "salt": SALT,
+            "email": "alice@example.com",
+            "emailVerified": True,
+            "mobilePhoneNumber": "+8613800000000",
+            "authData": {"anonymous": {"id": "anon-1"}},
             "ACL": {"*": {"read": True}, USER_ID: {"read": True, "write": True}},
         },
         {"objectId": "user2", "createdAt": C1, "updatedAt": C1, "username": "bob"},
     ]
     roles = [
         {
-            "objectId": ROLE_ID, "createdAt": C1, "updatedAt": C1, "name": "editors",
+            "objectId": ROLE_ID,
+            "createdAt": C1,
+            "updatedAt": C1,
+            "name": "editors",
             "users": {"__type": "Relation", "className": "_User"},
             "ACL": {"*": {"read": True}},
         }
     ]
     files = [
         {
-            "objectId": FILE_ID, "createdAt": C1, "updatedAt": C1, "name": "avatar.png",
-            "key": "gamma/avatar.png", "url": "https://lc-files.example.invalid/gamma/avatar.png",
-            "mime_type": "image/png", "bucket": "lc", "provider": "qiniu",
+            "objectId": FILE_ID,
+            "createdAt": C1,
+            "updatedAt": C1,
+            "name": "avatar.png",
+            "key": "gamma/avatar.png",
+            "url": "https://lc-files.example.invalid/gamma/avatar.png",
+            "mime_type": "image/png",
+            "bucket": "lc",
+            "provider": "qiniu",
             "metaData": {"size": len(FILE_BYTES), "owner": USER_ID},
         }
     ]
     posts = [
         {
-            "objectId": f"post{i:020d}", "createdAt": C1, "updatedAt": U1, "title": f"post {i}",
-            "likes": i, "ratio": i / 4, "draft": i % 2 == 0, "tags": ["a", i],
+            "objectId": f"post{i:020d}",
+            "createdAt": C1,
+            "updatedAt": U1,
+            "title": f"post {i}",
+            "likes": i,
+            "ratio": i / 4,
+            "draft": i % 2 == 0,
+            "tags": ["a", i],
             "meta": {"nested": {"deep": [1, {"x": None}]}},
             "author": pointer("_User", USER_ID),
             "publishedAt": {"__type": "Date", "iso": "2020-11-04T03:29:17.441Z"},
@@ -59,15 +85,30 @@ def classes() -> Dict[str, List[Dict[str, Any]]]:
             "cover": {"__type": "File", "id": FILE_ID},
             "blob": {"__type": "Bytes", "base64": "AAEC"},
             "fans": {"__type": "Relation", "className": "_User"},
-            "ACL": {"role:editors": {"read": True, "write": True}} if i == 0 else {"*": {"read": True}},
+            "ACL": {"role:editors": {"read": True, "write": True}}
+            if i == 0
+            else {"*": {"read": True}},
         }
         for i in range(5)
     ]
     installs = [
-        {"objectId": "inst1", "createdAt": C1, "updatedAt": C1, "deviceType": "ios",
-         "deviceToken": "tok", "installationId": "iid-1", "channels": ["news"]}
+        {
+            "objectId": "inst1",
+            "createdAt": C1,
+            "updatedAt": C1,
+            "deviceType": "ios",
+            "deviceToken": "tok",
+            "installationId": "iid-1",
+            "channels": ["news"],
+        }
     ]
-    return {"_User": users, "_Role": roles, "_File": files, "Post": posts, "_Installation": installs}
+    return {
+        "_User": users,
+        "_Role": roles,
+        "_File": files,
+        "Post": posts,
+        "_Installation": installs,
+    }
 
 
 RELATIONS = {
@@ -86,7 +127,9 @@ def write_export(root: str, with_file_content: bool = True) -> str:
         with open(os.path.join(root, f"{class_name}.jsonl"), "w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
     for name, rows in RELATIONS.items():
-        with open(os.path.join(root, "relations", f"{name}.jsonl"), "w", encoding="utf-8") as handle:
+        with open(
+            os.path.join(root, "relations", f"{name}.jsonl"), "w", encoding="utf-8"
+        ) as handle:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
     if with_file_content:
         os.makedirs(os.path.join(root, "files"), exist_ok=True)
@@ -105,7 +148,9 @@ def snapshot(data_dir: str) -> Dict[str, Any]:
             state[class_name] = storage.dump(class_name, None, 100000)
             for field, spec in fields.items():
                 if spec.get("type") == "Relation":
-                    state[f"{class_name}.{field}"] = storage.dump_relations(class_name, field, None, 100000)
+                    state[f"{class_name}.{field}"] = storage.dump_relations(
+                        class_name, field, None, 100000
+                    )
         return state
     finally:
         storage.close()

@@ -63,15 +63,25 @@ def test_a_mongodump_directory_imports(tmp_path):
     db = tmp_path / "dump" / "appdb"
     db.mkdir(parents=True)
     users = [
-        {"_id": samples.USER_ID, "createdAt": WHEN, "updatedAt": WHEN, "username": "alice",
-         "password": samples.HASH, "salt": samples.SALT},
+        {
+            "_id": samples.USER_ID,
+            "createdAt": WHEN,
+            "updatedAt": WHEN,
+            "username": "alice",
+            "password": samples.HASH,
+            "salt": samples.SALT,
+        },
     ]
-    posts = [{"_id": f"p{i}", "createdAt": WHEN, "updatedAt": WHEN, "n": i, "at": WHEN} for i in range(3)]
+    posts = [
+        {"_id": f"p{i}", "createdAt": WHEN, "updatedAt": WHEN, "n": i, "at": WHEN} for i in range(3)
+    ]
     _dump(db / "_User.bson", users)
     _dump(db / "Post.20260101.bson.gz", posts, compress=True)
     (db / "Post.metadata.json").write_text(json.dumps({"indexes": []}))
     _dump(db / "_Join:fans:Post.bson", [{"owningId": "p1", "relatedId": samples.USER_ID}])
-    (db / "Broken.bson").write_bytes(bson.encode({"_id": "ok", "n": 1}) + b"\x20\x00\x00\x00garbage")
+    (db / "Broken.bson").write_bytes(
+        bson.encode({"_id": "ok", "n": 1}) + b"\x20\x00\x00\x00garbage"
+    )
     data = tmp_path / "data"
     source = open_source(str(tmp_path / "dump"), str(tmp_path / "s"))
     target = LocalTarget(str(data))
@@ -87,7 +97,10 @@ def test_a_mongodump_directory_imports(tmp_path):
     assert state["_User"][0].data["password"] == samples.HASH
     # A _Join collection does not name its target class: without a schema it is reported.
     assert report.classes["Post.fans"].failed == 1
-    assert any(e.startswith("_Join:fans:Post.bson#1: the relation's target class is unknown") for e in report.errors)
+    assert any(
+        e.startswith("_Join:fans:Post.bson#1: the relation's target class is unknown")
+        for e in report.errors
+    )
 
 
 def test_a_schema_file_beside_the_dump_gives_relation_targets(tmp_path):
@@ -95,7 +108,9 @@ def test_a_schema_file_beside_the_dump_gives_relation_targets(tmp_path):
     db.mkdir()
     _dump(db / "Post.bson", [{"_id": "p1", "updatedAt": WHEN}])
     _dump(db / "_Join:fans:Post.bson", [{"owningId": "p1", "relatedId": "u1"}])
-    (db / "schema.json").write_text(json.dumps({"Post": {"fans": {"type": "Relation", "className": "_User"}}}))
+    (db / "schema.json").write_text(
+        json.dumps({"Post": {"fans": {"type": "Relation", "className": "_User"}}})
+    )
     data = tmp_path / "data"
     target = LocalTarget(str(data))
     report = run_import(open_source(str(db), str(tmp_path / "s")), target, str(data))

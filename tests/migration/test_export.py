@@ -35,8 +35,15 @@ def test_export_writes_our_layout(data_dir, tmp_path):
     alice = next(u for u in users if u["username"] == "alice")
     assert (alice["password"], alice["salt"]) == (samples.HASH, samples.SALT)
     assert alice["ACL"] == samples.classes()["_User"][0]["ACL"]
-    fans = [json.loads(line) for line in (out / "relations" / "Post.fans.jsonl").read_text().splitlines()]
-    assert {"owningId": "post00000000000000000001", "relatedId": "user2", "relatedClassName": "_User"} in fans
+    fans = [
+        json.loads(line)
+        for line in (out / "relations" / "Post.fans.jsonl").read_text().splitlines()
+    ]
+    assert {
+        "owningId": "post00000000000000000001",
+        "relatedId": "user2",
+        "relatedClassName": "_User",
+    } in fans
     assert (out / "files" / samples.FILE_ID).read_bytes() == samples.FILE_BYTES
     assert not [name for name in os.listdir(out) if name.endswith(".tmp")]
 
@@ -55,7 +62,14 @@ def test_export_from_a_running_server_round_trips(data_dir, tmp_path):
     server = start_server(data_dir)
     try:
         out = str(tmp_path / "out")
-        flags = ["--server", server.url, "--app-id", server.app_id, "--master-key", server.master_key]
+        flags = [
+            "--server",
+            server.url,
+            "--app-id",
+            server.app_id,
+            "--master-key",
+            server.master_key,
+        ]
         # The _File row's url (http://files.test) is not reachable: content comes by key.
         assert main(["export", out, *flags]) == 0
     finally:

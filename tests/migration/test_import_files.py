@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
@@ -41,7 +40,11 @@ def export_dir(tmp_path):
 
 
 def headers(server, session=None):
-    result = {"X-LC-Id": server.app_id, "X-LC-Key": server.app_key, "Content-Type": "application/json"}
+    result = {
+        "X-LC-Id": server.app_id,
+        "X-LC-Key": server.app_key,
+        "Content-Type": "application/json",
+    }
     if session:
         result["X-LC-Session"] = session
     return result
@@ -57,18 +60,42 @@ def test_every_type_survives_and_the_server_serves_it(export_dir, tmp_path):
     try:
         url = server.url + "/1.1"
         # A migrated user logs in with the old password (LeanCloud's hash + salt).
-        login = requests.post(f"{url}/login", json={"username": "alice", "password": samples.PASSWORD}, headers=headers(server))
+        login = requests.post(
+            f"{url}/login",
+            json={"username": "alice", "password": samples.PASSWORD},
+            headers=headers(server),
+        )
         assert login.status_code == 200, login.text
         session = login.json()["sessionToken"]
         assert login.json()["objectId"] == samples.USER_ID
         assert login.json()["createdAt"] == samples.C1
-        assert requests.post(f"{url}/login", json={"username": "alice", "password": "wrong"}, headers=headers(server)).status_code != 200
+        assert (
+            requests.post(
+                f"{url}/login",
+                json={"username": "alice", "password": "wrong"},
+                headers=headers(server),
+            ).status_code
+            != 200
+        )
         # Post 0 is readable only through the role the user is in (role + membership kept).
         anonymous = requests.get(f"{url}/classes/Post", headers=headers(server)).json()["results"]
         assert len(anonymous) == 4
-        post = requests.get(f"{url}/classes/Post/post00000000000000000000", headers=headers(server, session)).json()
+        post = requests.get(
+            f"{url}/classes/Post/post00000000000000000000", headers=headers(server, session)
+        ).json()
         expected = samples.classes()["Post"][0]
-        for field in ("title", "likes", "ratio", "draft", "tags", "meta", "author", "publishedAt", "where", "blob"):
+        for field in (
+            "title",
+            "likes",
+            "ratio",
+            "draft",
+            "tags",
+            "meta",
+            "author",
+            "publishedAt",
+            "where",
+            "blob",
+        ):
             assert post[field] == expected[field], field
         assert (post["createdAt"], post["updatedAt"]) == (samples.C1, samples.U1)
         assert post["fans"] == {"__type": "Relation", "className": "_User"}
@@ -79,13 +106,22 @@ def test_every_type_survives_and_the_server_serves_it(export_dir, tmp_path):
         assert served.content == samples.FILE_BYTES
         assert served.headers["Content-Type"].startswith("image/png")
         # Relation memberships.
-        where = {"$relatedTo": {"object": samples.pointer("Post", "post00000000000000000001"), "key": "fans"}}
-        fans = requests.get(f"{url}/classes/_User", params={"where": json.dumps(where)}, headers=headers(server)).json()["results"]
+        where = {
+            "$relatedTo": {
+                "object": samples.pointer("Post", "post00000000000000000001"),
+                "key": "fans",
+            }
+        }
+        fans = requests.get(
+            f"{url}/classes/_User", params={"where": json.dumps(where)}, headers=headers(server)
+        ).json()["results"]
         assert sorted(u["objectId"] for u in fans) == sorted([samples.USER_ID, "user2"])
         master = {**headers(server), "X-LC-Key": server.master_key + ",master"}
         install = requests.get(f"{url}/classes/_Installation/inst1", headers=master).json()
         assert install["channels"] == ["news"] and install["deviceToken"] == "tok"
-        acl = requests.get(f"{url}/classes/_User/{samples.USER_ID}", params={"returnACL": "true"}, headers=master).json()
+        acl = requests.get(
+            f"{url}/classes/_User/{samples.USER_ID}", params={"returnACL": "true"}, headers=master
+        ).json()
         assert acl["ACL"] == samples.classes()["_User"][0]["ACL"]
     finally:
         server.stop()
@@ -126,7 +162,7 @@ def test_dry_run_reports_and_writes_nothing(export_dir, tmp_path):
     state = samples.snapshot(str(data))
     assert report.failed == 0, report.format()
     assert all(state.get(name, []) == [] for name in ("Post", "_User", "_Role", "_File"))
-    assert not os.path.exists(data / "migration" ) or not os.listdir(data / "migration")
+    assert not os.path.exists(data / "migration") or not os.listdir(data / "migration")
     assert not os.path.exists(data / "files" / "gamma")  # no content stored either
 
 
@@ -149,7 +185,13 @@ def test_malformed_rows_are_reported_with_file_and_line_and_the_rest_imported(tm
     counts = report.classes["Thing"]
     assert (counts.read, counts.inserted, counts.failed) == (7, 2, 5)
     located = {error.split(": ")[0] for error in report.errors}
-    assert located == {"Thing.jsonl:2", "Thing.jsonl:3", "Thing.jsonl:4", "Thing.jsonl:5", "Thing.jsonl:7"}
+    assert located == {
+        "Thing.jsonl:2",
+        "Thing.jsonl:3",
+        "Thing.jsonl:4",
+        "Thing.jsonl:5",
+        "Thing.jsonl:7",
+    }
     assert any("n" in e and "Number" in e for e in report.errors if e.startswith("Thing.jsonl:5"))
     assert sorted(o.object_id for o in samples.snapshot(str(data))["Thing"]) == ["ok1", "ok7"]
 

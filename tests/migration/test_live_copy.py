@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from leancloud.errors import LeanCloudError
-from leancloud.migration import ImportOptions, run_import
+from leancloud.migration import run_import
 from leancloud.migration.remote import Endpoint
 from leancloud.migration.sources import ApiSource, open_source
 from leancloud.migration.targets import LocalTarget, RemoteTarget
@@ -72,27 +72,41 @@ def test_copy_from_one_running_server_to_another(old, new, tmp_path, raw):
     old_master = {"X-LC-Id": old.app_id, "X-LC-Key": old.master_key + ",master"}
     for class_name in ("Post", "_Installation", "_Role"):
         params = {"returnACL": "true", "order": "objectId"}
-        before = requests.get(f"{old.url}/1.1/classes/{class_name}", params=params, headers=old_master).json()
-        after = requests.get(f"{new.url}/1.1/classes/{class_name}", params=params, headers=master).json()
+        before = requests.get(
+            f"{old.url}/1.1/classes/{class_name}", params=params, headers=old_master
+        ).json()
+        after = requests.get(
+            f"{new.url}/1.1/classes/{class_name}", params=params, headers=master
+        ).json()
         for row in before["results"] + after["results"]:
             row.pop("cover", None)  # its url moves to the new server, checked below
             if not raw:  # our /1.1/scan ignores returnACL (LeanCloud's honours it)
                 row.pop("ACL", None)
         assert after == before, class_name
-    post = requests.get(f"{new.url}/1.1/classes/Post/post00000000000000000001", headers=headers).json()
+    post = requests.get(
+        f"{new.url}/1.1/classes/Post/post00000000000000000001", headers=headers
+    ).json()
     assert post["cover"]["url"] == f"{new.url}/files/gamma/avatar.png"
     assert requests.get(post["cover"]["url"]).content == samples.FILE_BYTES
-    where = {"$relatedTo": {"object": samples.pointer("Post", "post00000000000000000001"), "key": "fans"}}
-    fans = requests.get(f"{new.url}/1.1/classes/_User", params={"where": json.dumps(where)}, headers=headers).json()
+    where = {
+        "$relatedTo": {"object": samples.pointer("Post", "post00000000000000000001"), "key": "fans"}
+    }
+    fans = requests.get(
+        f"{new.url}/1.1/classes/_User", params={"where": json.dumps(where)}, headers=headers
+    ).json()
     assert sorted(u["objectId"] for u in fans["results"]) == sorted([samples.USER_ID, "user2"])
     login = requests.post(
-        f"{new.url}/1.1/login", json={"username": "alice", "password": samples.PASSWORD}, headers=headers
+        f"{new.url}/1.1/login",
+        json={"username": "alice", "password": samples.PASSWORD},
+        headers=headers,
     )
     if raw:  # our extension carries password hashes; LeanCloud's scan never returns them
         assert login.status_code == 200, login.text
     else:
         assert login.status_code != 200
-    again = run_import(ApiSource(endpoint(old), raw=raw), RemoteTarget(endpoint(new)), str(tmp_path / "ckpt"))
+    again = run_import(
+        ApiSource(endpoint(old), raw=raw), RemoteTarget(endpoint(new)), str(tmp_path / "ckpt")
+    )
     assert sum(c.inserted + c.updated for c in again.classes.values()) == 0, again.format()
 
 
@@ -117,8 +131,17 @@ def test_import_route_needs_the_master_key(new):
         headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key},
     )
     assert response.status_code == 401
-    for path in ("/1.1/export/classes/Post", "/1.1/export/relations/Post/fans", "/1.1/import/files?key=a"):
-        assert requests.get(new.url + path, headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key}).status_code == 401
+    for path in (
+        "/1.1/export/classes/Post",
+        "/1.1/export/relations/Post/fans",
+        "/1.1/import/files?key=a",
+    ):
+        assert (
+            requests.get(
+                new.url + path, headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key}
+            ).status_code
+            == 401
+        )
 
 
 def test_import_route_rejects_bad_batches_and_reports_bad_rows(new):
@@ -131,10 +154,14 @@ def test_import_route_rejects_bad_batches_and_reports_bad_rows(new):
     with pytest.raises(LeanCloudError):
         target.call("PUT", "/import/files", params={"key": "../x"})
     result = target.call(
-        "POST", "/import", body={"className": "Post", "objects": [{"objectId": "a", "n": 1}, "nope"], "dryRun": True}
+        "POST",
+        "/import",
+        body={"className": "Post", "objects": [{"objectId": "a", "n": 1}, "nope"], "dryRun": True},
     )
     assert result["inserted"] == 1 and result["failed"] == [[1, "a row must be a JSON object"]]
-    assert requests.get(f"{new.url}/1.1/classes/Post", headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key}).json() == {"results": []}
+    assert requests.get(
+        f"{new.url}/1.1/classes/Post", headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key}
+    ).json() == {"results": []}
 
 
 def test_a_server_that_is_not_ours_falls_back_to_the_standard_api(new, monkeypatch):

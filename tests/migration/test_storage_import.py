@@ -27,9 +27,7 @@ def test_import_keeps_ids_and_stamps_and_reports_outcomes(storage):
     with storage.write() as tx:
         assert tx.import_objects([obj("a", n=1), obj("b", n=2)]) == ["inserted", "inserted"]
     with storage.write() as tx:
-        outcomes = tx.import_objects(
-            [obj("a", T1, n=9), obj("b", T3, n=3), obj("c", T2, n=4)]
-        )
+        outcomes = tx.import_objects([obj("a", T1, n=9), obj("b", T3, n=3), obj("c", T2, n=4)])
         assert outcomes == ["skipped", "updated", "inserted"]
     rows = {row["objectId"]: row for row in storage.find(parse_query("Post", {}), MASTER)}
     assert rows["a"]["n"] == 1  # not newer: untouched
@@ -73,7 +71,12 @@ def test_bulk_import_matches_the_reference_behaviour(storage, tmp_path):
 def test_dump_pages_raw_objects_with_hidden_fields(storage):
     with storage.write() as tx:
         tx.import_objects(
-            [StoredObject("_User", f"u{i}", T1, T1, {"username": f"n{i}", "password": "h", "salt": "s"}) for i in range(5)]
+            [
+                StoredObject(
+                    "_User", f"u{i}", T1, T1, {"username": f"n{i}", "password": "h", "salt": "s"}
+                )
+                for i in range(5)
+            ]
         )
     first = storage.dump("_User", None, 3)
     assert [o.object_id for o in first] == ["u0", "u1", "u2"]
