@@ -1,0 +1,70 @@
+"""Our extension for ``leancloud.ndb``: write an object under an objectId the client chose.
+
+App Engine keys are chosen by the application (``Key('Person', 'arthur')``) and
+``put()`` replaces the whole entity, creating it when missing. LeanCloud has neither, so
+``PUT /1.1/entities/<class>/<objectId>`` does both, in one write transaction:
+
+* the body is the complete set of fields (no ``__op`` values): the stored object ends
+  up with exactly these fields, whatever it held before;
+* a missing object is created with that objectId (no ACL unless one is given);
+  an existing one keeps its createdAt and ACL (unless ``ACL`` is given) and must be
+  writable by the caller, as on any update;
+* with ``if_absent`` an existing object is left untouched (``created`` tells which).
+
+objectIds are 1 to 512 characters of ``A-Z a-z 0-9 . _ - ~``: safe in a URL path and
+never a ``,`` (which separates ids in a delete).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Mapping
+
+from leancloud.codec import is_op
+from leancloud.server.errors import ApiError
+from leancloud.server.names import check_class_name
+from leancloud.server.principal import Principal
+from leancloud.server.services.objects import _split_acl, check_write, now
+from leancloud.server.services.ops import apply_changes
+from leancloud.server.storage.base import StoredObject, WriteTx
+
+_OBJECT_ID = re.compile(r"[A-Za-z0-9._~-]{1,512}\Z")
+
+
+def check_object_id(object_id: Any) -> str:
+    if not isinstance(object_id, str) or not _OBJECT_ID.match(object_id):
+        raise ApiError(104, f"Invalid objectId: {object_id!r}.")
+    return object_id
+
+
+def put_entity(
+    tx: WriteTx,
+    principal: Principal,
+    class_name: str,
+    object_id: str,
+    body: Mapping[str, Any],
+    if_absent: bool = False,
+) -> Dict[str, Any]:
+    """Replace (or create) one object inside ``tx``; see the module docstring."""
+    check_class_name(class_name)
+    check_object_id(object_id)
+    acl_given, acl, fields = _split_acl(body)
+    if any(is_op(value) for value in fields.values()):
+        raise ApiError(107, "An entity body holds values, not operations.")
+    existing = tx.get(class_name, object_id)
+    if existing is not None and if_absent:
+        return {"objectId": object_id, "created": False}
+    changes = apply_changes({}, fields, creating=True)
+    if changes.relations:
+        raise ApiError(107, "An entity body cannot hold relations.")
+    tx.ensure_fields(class_name, changes.field_types())
+    stamp = now()
+    if existing is None:
+        tx.insert(StoredObject(class_name, object_id, stamp, stamp, changes.data, acl))
+        return {"objectId": object_id, "createdAt": stamp, "created": True}
+    check_write(principal, existing)
+    existing.data, existing.updated_at = changes.data, stamp
+    if acl_given:
+        existing.acl = acl
+    tx.update(existing)
+    return {"objectId": object_id, "updatedAt": stamp, "created": False}
