@@ -13,6 +13,7 @@ from leancloud.server.storage.sqlite import SQLiteStorage
 SALT = "h60d8x797d3oa0naxybxxv9bn7xpt2yiowz68mpiwou7gwr2"
 PASSWORD = "password"
 HASH = "tA7BLW+NK0UeARng0693gCaVnljkglCB9snqlpCSUKjx2RgYp8VZZOQt0S5iUtlDrkJXfT3gknS4rRqjYsd/Ug=="
+SESSION = "bobs-exported-session-token"
 FILE_BYTES = b"\x89PNG fake image bytes \x00\x01\x02"
 
 USER_ID, ROLE_ID, FILE_ID = (
@@ -42,7 +43,8 @@ def classes() -> Dict[str, List[Dict[str, Any]]]:
             "authData": {"anonymous": {"id": "anon-1"}},
             "ACL": {"*": {"read": True}, USER_ID: {"read": True, "write": True}},
         },
-        {"objectId": "user2", "createdAt": C1, "updatedAt": C1, "username": "bob"},
+        {"objectId": "user2", "createdAt": C1, "updatedAt": C1, "username": "bob",
+         "sessionToken": SESSION},
     ]
     roles = [
         {

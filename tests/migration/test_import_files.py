@@ -77,6 +77,9 @@ def test_every_type_survives_and_the_server_serves_it(export_dir, tmp_path):
             ).status_code
             != 200
         )
+        # An exported session token keeps its user logged in.
+        me = requests.get(f"{url}/users/me", headers=headers(server, samples.SESSION))
+        assert me.status_code == 200 and me.json()["objectId"] == "user2"
         # Post 0 is readable only through the role the user is in (role + membership kept).
         anonymous = requests.get(f"{url}/classes/Post", headers=headers(server)).json()["results"]
         assert len(anonymous) == 4
