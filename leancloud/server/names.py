@@ -31,6 +31,18 @@ SYSTEM_CLASSES = frozenset(
         "_Captcha",
     }
 )
+# The server's own bookkeeping: no client may read or write these, whatever their ACLs.
+INTERNAL_CLASSES = frozenset(
+    {
+        "_LoginFailure",
+        "_PhoneChange",
+        "_FileUpload",
+        "_OutboxMessage",
+        "_SmsCode",
+        "_SmsThrottle",
+        "_Captcha",
+    }
+)
 # Keys inside nested objects may be any text but the path syntax characters.
 _NESTED_KEY = re.compile(r'[^.$"\[\]\\]+\Z')
 BUILTIN_FIELDS = frozenset({"objectId", "createdAt", "updatedAt", "ACL"})

@@ -99,24 +99,6 @@ def test_mail_needs_an_address(app, to):
     assert info.value.code == 125
 
 
-@pytest.mark.parametrize("class_name", ["_OutboxMessage", "_SmsCode", "_SmsThrottle", "_Captcha"])
-def test_bookkeeping_classes_are_master_only(app, client, class_name):
-    mail(app)
-    path = f"/1.1/classes/{class_name}"
-    for method, url in (
-        ("POST", path),
-        ("GET", path),
-        ("GET", path + "/x"),
-        ("PUT", path + "/x"),
-        ("DELETE", path + "/x"),
-    ):
-        response = client.open(url, method=method, json={"to": "x"}, headers=APP)
-        assert (response.status_code, response.json["code"]) == (401, 401), (method, url)
-    created = client.post(path, json={"note": "master may"}, headers=MASTER)
-    assert created.status_code == 201
-    assert messaging.outbox(app.storage, "ann@example.com")  # untouched
-
-
 # --- GET /1.1/outbox --------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import pytest
 from werkzeug.test import Client
 
 from leancloud.server import create_app
+from leancloud.server.names import INTERNAL_CLASSES
 from leancloud.server.storage import StoredObject
 
 APP_ID, APP_KEY, MASTER_KEY, HOOK_KEY = "app-id", "app-key", "master-key", "hook-key"
@@ -639,3 +640,24 @@ def test_batch_items_use_the_outer_credentials(api):
     assert "success" in api("POST", "/batch", {"requests": [item]}, master=True, status=200)[0]
     schema = {"method": "GET", "path": "/1.1/schemas"}
     assert api("POST", "/batch", {"requests": [schema]}, status=200)[0]["error"]["code"] == 401
+
+
+
+@pytest.mark.parametrize("class_name", sorted(INTERNAL_CLASSES))
+def test_internal_classes_are_closed_to_clients(api, class_name):
+    """The server's bookkeeping (failed log-ins, SMS codes, captchas, ...) is master-only
+    whatever the ACL of its rows: no client create, update, delete, read or subquery."""
+    object_id = api.create(class_name, {"a": 1}, master=True)
+    path = f"/classes/{class_name}"
+    assert api.error("POST", path, {"a": 2}, status=403) == 119
+    assert api.error("PUT", f"{path}/{object_id}", {"a": 2}, status=403) == 119
+    assert api.error("DELETE", f"{path}/{object_id}", status=403) == 119
+    assert api("GET", path, status=200) == {"results": []}
+    assert api.get(class_name, object_id) == {}
+    pointer = {"__type": "Pointer", "className": class_name, "objectId": object_id}
+    api.create("Probe", {"x": pointer})
+    probe = {"x": {"$inQuery": {"className": class_name, "where": {"a": 1}}}}
+    assert api("GET", "/classes/Probe", params={"where": json.dumps(probe)}) == {"results": []}
+    found = api("GET", "/classes/Probe", params={"where": json.dumps(probe)}, master=True)
+    assert len(found["results"]) == 1
+    assert api.get(class_name, object_id, master=True)["a"] == 1

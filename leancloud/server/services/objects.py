@@ -7,6 +7,11 @@ increments are never lost.
 
 Objects created without an ``ACL`` get none (open to everyone); LeanCloud's per-class
 default ACLs are not configurable here yet.
+
+LeanEngine class hooks (``hooks``, see ``leancloud/server/hooks/classes.py``): ``before*``
+hooks run before the write's transaction opens, since the Engine may call the server
+back, and a refusal stops the write before anything is stored; ``after*`` hooks run once
+the transaction has committed.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from leancloud.codec import format_date
 from leancloud.server.errors import ApiError
-from leancloud.server.names import check_class_name, check_field_name
+from leancloud.server.hooks.classes import ClassHooks
+from leancloud.server.names import INTERNAL_CLASSES, check_class_name, check_field_name
 from leancloud.server.principal import MASTER, Principal
 from leancloud.server.query import (
     DEFAULT_LIMIT,
@@ -86,6 +92,69 @@ def _read_back(tx: WriteTx, class_name: str, object_id: str, keys: Optional[Sequ
     return rows[0] if rows else {}
 
 
+def check_writable_class(principal: Principal, class_name: str) -> None:
+    """A valid class name that this caller may write to: the server's own bookkeeping
+    classes (failed log-ins, SMS codes, captchas, ...) are for the master key only."""
+    check_class_name(class_name)
+    if class_name in INTERNAL_CLASSES and not principal.master:
+        raise ApiError(119, f"The class {class_name} is internal to the server.", 403)
+
+
+def _snapshot(reader: Any, class_name: str, object_id: str) -> dict:
+    """The object in its wire form with its ACL, as hooks receive it."""
+    rows = reader.find(_by_id(class_name, object_id, {"returnACL": "true"}), MASTER)
+    return rows[0] if rows else {}
+
+
+def _after(
+    storage: Storage,
+    hooks: Optional[ClassHooks],
+    class_name: str,
+    hook: str,
+    object_id: str,
+    extra: Optional[Mapping[str, Any]] = None,
+) -> None:
+    """Run an ``after*`` hook on the committed object, if the Engine has one."""
+    if hooks is not None and hooks.wants(class_name, hook):
+        hooks.after(class_name, hook, {**_snapshot(storage, class_name, object_id), **(extra or {})})
+
+
+def _load_for_write(
+    tx: WriteTx, principal: Principal, class_name: str, object_id: str
+) -> StoredObject:
+    obj = tx.get(class_name, object_id)
+    if obj is None:
+        raise ApiError(
+            1, f"Could not find object by id '{object_id}' for class '{class_name}'.", 404
+        )
+    check_write(principal, obj)
+    return obj
+
+
+def _before_update(
+    storage: Storage,
+    principal: Principal,
+    hooks: ClassHooks,
+    class_name: str,
+    object_id: str,
+    body: Mapping[str, Any],
+) -> Dict[str, Any]:
+    """The update's body after ``beforeUpdate``, which sees the object as it would become."""
+    acl_given, acl, fields = _split_acl(body)
+    with storage.write() as tx:
+        obj = _load_for_write(tx, principal, class_name, object_id)
+        changes = apply_changes(obj.data, fields, creating=False)
+        preview = _snapshot(tx, class_name, object_id)
+    for name in changes.touched:
+        if name in changes.data:
+            preview[name] = changes.data[name]
+        else:
+            preview.pop(name, None)
+    if acl_given:
+        preview["ACL"] = acl
+    return hooks.before_update(class_name, preview, body)
+
+
 def check_write(principal: Principal, obj: StoredObject) -> None:
     """Master writes anything; a user row only its own session; others by ACL."""
     if principal.master:
@@ -105,13 +174,16 @@ def create_object(
     body: Mapping[str, Any],
     fetch: bool = False,
     check: Optional[Callable[[WriteTx, StoredObject], None]] = None,
+    hooks: Optional[ClassHooks] = None,
 ) -> dict:
     """``{"objectId", "createdAt"}``, or the whole stored object when ``fetch``.
 
     ``check`` runs inside the transaction before the insert: a system class's rule that
     must see the database as the insert will (a unique role name).
     """
-    check_class_name(class_name)
+    check_writable_class(principal, class_name)
+    if hooks is not None and hooks.wants(class_name, "beforeSave"):
+        body = hooks.before_save(class_name, body)
     _, acl, fields = _split_acl(body)
     changes = apply_changes({}, fields, creating=True)
     stamp = now()
@@ -123,8 +195,11 @@ def create_object(
         tx.insert(obj)
         _apply_relations(tx, obj, changes)
         if fetch:
-            return _read_back(tx, class_name, obj.object_id, None)
-    return {"objectId": obj.object_id, "createdAt": stamp}
+            result = _read_back(tx, class_name, obj.object_id, None)
+        else:
+            result = {"objectId": obj.object_id, "createdAt": stamp}
+    _after(storage, hooks, class_name, "afterSave", obj.object_id)
+    return result
 
 
 def update_object(
@@ -135,18 +210,16 @@ def update_object(
     body: Mapping[str, Any],
     where: Any = None,
     fetch: bool = False,
+    hooks: Optional[ClassHooks] = None,
 ) -> dict:
     """``{"updatedAt", "objectId"}``; with ``fetch`` also the written fields' new values."""
-    check_class_name(class_name)
+    check_writable_class(principal, class_name)
     condition = parse_where(class_name, decode_where(where)) if where else None
+    if hooks is not None and hooks.wants(class_name, "beforeUpdate"):
+        body = _before_update(storage, principal, hooks, class_name, object_id, body)
     acl_given, acl, fields = _split_acl(body)
     with storage.write() as tx:
-        obj = tx.get(class_name, object_id)
-        if obj is None:
-            raise ApiError(
-                1, f"Could not find object by id '{object_id}' for class '{class_name}'.", 404
-            )
-        check_write(principal, obj)
+        obj = _load_for_write(tx, principal, class_name, object_id)
         if condition is not None and not tx.matches(class_name, object_id, condition):
             raise ApiError(305, _NO_EFFECT)
         changes = apply_changes(obj.data, fields, creating=False)
@@ -160,6 +233,7 @@ def update_object(
         if fetch and changes.touched:
             written = _read_back(tx, class_name, object_id, changes.touched)
             result = {**{k: written[k] for k in changes.touched if k in written}, **result}
+    _after(storage, hooks, class_name, "afterUpdate", object_id, {"_updatedKeys": changes.touched})
     return result
 
 
@@ -169,10 +243,19 @@ def delete_objects(
     class_name: str,
     object_ids: Sequence[str],
     where: Any = None,
+    hooks: Optional[ClassHooks] = None,
 ) -> None:
-    """Delete in one transaction; ids already gone are not an error unless ``where`` is given."""
-    check_class_name(class_name)
+    """Delete in one transaction; ids already gone are not an error unless ``where`` is given.
+
+    ``beforeDelete`` runs for every object first: one refusal and nothing is deleted.
+    """
+    check_writable_class(principal, class_name)
     condition = parse_where(class_name, decode_where(where)) if where else None
+    if hooks is not None and hooks.wants(class_name, "beforeDelete"):
+        for object_id in object_ids:
+            _before_delete(storage, principal, hooks, class_name, object_id)
+    after = hooks is not None and hooks.wants(class_name, "afterDelete")
+    deleted: List[dict] = []
     with storage.write() as tx:
         for object_id in object_ids:
             obj = tx.get(class_name, object_id)
@@ -183,7 +266,24 @@ def delete_objects(
             check_write(principal, obj)
             if condition is not None and not tx.matches(class_name, object_id, condition):
                 raise ApiError(305, _NO_EFFECT)
+            if after:
+                deleted.append(_snapshot(tx, class_name, object_id))
             tx.delete(class_name, object_id)
+    for snapshot in deleted:
+        hooks.after(class_name, "afterDelete", snapshot)  # type: ignore[union-attr]
+
+
+def _before_delete(
+    storage: Storage, principal: Principal, hooks: ClassHooks, class_name: str, object_id: str
+) -> None:
+    """``beforeDelete`` for an object this caller may delete (a missing one has none)."""
+    with storage.write() as tx:
+        found = tx.get(class_name, object_id)
+        if found is None:
+            return
+        check_write(principal, found)
+        snapshot = _snapshot(tx, class_name, object_id)
+    hooks.before_delete(class_name, snapshot)
 
 
 def get_object(

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple
 
 from leancloud.server.errors import ApiError
+from leancloud.server.names import INTERNAL_CLASSES
 from leancloud.server.query.ast import (
     All,
     And,
@@ -48,6 +49,8 @@ __all__ = ["OBJECT_COLUMNS", "Compiler", "Frag", "json_path", "register_function
 
 Frag = Tuple[str, List[Any]]
 TRUE: Frag = ("1", [])
+# Our own constant class names (never user input), spelled into the read filter.
+_INTERNAL_LITERALS = ", ".join(f"'{name}'" for name in sorted(INTERNAL_CLASSES))
 FALSE: Frag = ("0", [])
 OBJECT_COLUMNS = "{a}.id, {a}.created_at, {a}.updated_at, {a}.data"
 _COLUMNS = {"objectId": "id", "createdAt": "created_at", "updatedAt": "updated_at"}
@@ -437,7 +440,8 @@ class Compiler:
             return TRUE
         return (
             (
-                f"({alias}.public_read = 1 OR EXISTS (SELECT 1 FROM readers r"
+                f"{alias}.class NOT IN ({_INTERNAL_LITERALS}) AND"
+                f" ({alias}.public_read = 1 OR EXISTS (SELECT 1 FROM readers r"
                 f" WHERE r.class = {alias}.class AND r.object_id = {alias}.id"
                 " AND r.principal IN (SELECT value FROM json_each(?))))"
             ),
