@@ -140,6 +140,8 @@ class _Run:
         try:
             result = self._send(unit, rows)
         except (ApiError, LeanCloudError) as exc:
+            if _fatal(exc):
+                raise
             message = getattr(exc, "message", None) or getattr(exc, "error", None) or str(exc)
             result = BatchResult(
                 failed=[(index, f"batch refused: {message}") for index in range(len(rows))]
@@ -215,6 +217,13 @@ def run_import(
     progress.done()
     checkpoint.clear()
     return report
+
+
+def _fatal(exc: Exception) -> bool:
+    """Errors no later batch would escape (bad keys, a failing server): stop, do not
+    report every remaining row as failed. Resuming picks up from the checkpoint."""
+    code = getattr(exc, "code", None)
+    return isinstance(exc, LeanCloudError) and (code in (401, 403) or (code or 0) >= 500)
 
 
 class _Forgetful:

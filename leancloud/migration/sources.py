@@ -219,7 +219,7 @@ class DirectorySource(Source):
 
     def __init__(self, root: str, identity: Optional[str] = None) -> None:
         self.root = root
-        self.identity = identity or os.path.abspath(root)
+        self.identity = identity or _listing_fingerprint(root)
 
     def schema(self) -> Dict[str, Dict[str, dict]]:
         for rel in _SCHEMA_NAMES:
@@ -287,6 +287,16 @@ def extract_archive(path: str, target: str) -> None:
                         out.write(chunk)
 
 
+def _listing_fingerprint(root: str) -> str:
+    """A folder's path plus every file's name, size and mtime: a checkpoint taken on other
+    files (the export was replaced) must not be resumed, or new rows would be skipped."""
+    digest = hashlib.sha256()
+    for path, rel in _walk(root):
+        stat = os.stat(path)
+        digest.update(f"{rel}:{stat.st_size}:{int(stat.st_mtime)}\n".encode())
+    return f"{os.path.abspath(root)}:{digest.hexdigest()}"
+
+
 def _fingerprint(path: str) -> str:
     stat = os.stat(path)
     return f"{os.path.abspath(path)}:{stat.st_size}:{int(stat.st_mtime)}"
@@ -311,7 +321,7 @@ def _single_folder(root: str) -> str:
 def open_source(path: str, scratch: str) -> Source:
     """The right reader for a path: an archive is unpacked under ``scratch`` first."""
     if os.path.isdir(path):
-        root, identity = path, os.path.abspath(path)
+        root, identity = path, _listing_fingerprint(path)
     elif os.path.isfile(path) and (zipfile.is_zipfile(path) or tarfile.is_tarfile(path)):
         root, identity = scratch, _fingerprint(path)
         extract_archive(path, root)
@@ -509,6 +519,8 @@ class ApiSource(Source):
     ) -> Iterator[Item]:
         """Without the extension: each owner's members by a ``$relatedTo`` scan of the target
         class. The position is the number of owners already done."""
+        if not target:
+            raise ValueError(f"{label}: the schema does not name the relation's target class")
         owners_done = start or 0
         owners = self._pages(f"/scan/classes/{class_name}", {"keys": "objectId"}, label, None)
         for number, owner in enumerate(owners, start=1):

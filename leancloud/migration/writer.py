@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 from leancloud.migration.records import (
     Membership,
     RowError,
+    UNTYPED_FIELDS,
     is_stamped,
     to_membership,
     to_stored,
@@ -196,6 +197,7 @@ def write_schema(
                 for name, spec in (fields or {}).items()
                 if isinstance(spec, dict)
                 and name not in ("objectId", "createdAt", "updatedAt", "ACL")
+                and name not in UNTYPED_FIELDS.get(class_name, ())
             }
             try:
                 tx.ensure_fields(class_name, types)

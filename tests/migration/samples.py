@@ -43,8 +43,13 @@ def classes() -> Dict[str, List[Dict[str, Any]]]:
             "authData": {"anonymous": {"id": "anon-1"}},
             "ACL": {"*": {"read": True}, USER_ID: {"read": True, "write": True}},
         },
-        {"objectId": "user2", "createdAt": C1, "updatedAt": C1, "username": "bob",
-         "sessionToken": SESSION},
+        {
+            "objectId": "user2",
+            "createdAt": C1,
+            "updatedAt": C1,
+            "username": "bob",
+            "sessionToken": SESSION,
+        },
     ]
     roles = [
         {

@@ -305,3 +305,27 @@ def test_unreachable_file_content_is_a_warning_and_keeps_the_url(export_dir, tmp
     assert len(report.warnings) == 1 and "gamma/avatar.png" in report.warnings[0]
     row = samples.snapshot(str(data))["_File"][0]
     assert row.data["url"] == samples.classes()["_File"][0]["url"]
+
+
+def test_a_checkpoint_taken_on_other_files_is_not_resumed(export_dir, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    real = LocalTarget.write_objects
+
+    users = []
+
+    def crash(self, class_name, rows, dry_run):
+        if class_name == "_User":
+            users.append(rows)
+            if len(users) == 2:
+                raise KeyboardInterrupt
+        return real(self, class_name, rows, dry_run)
+
+    monkeypatch.setattr(LocalTarget, "write_objects", crash)
+    with pytest.raises(KeyboardInterrupt):
+        do_import(export_dir, data, tmp_path / "s1", batch_size=1)
+    monkeypatch.setattr(LocalTarget, "write_objects", real)
+    with open(os.path.join(export_dir, "_User.jsonl"), "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"objectId": "user3", "username": "carol"}) + "\n")
+    report = do_import(export_dir, data, tmp_path / "s2", batch_size=1)
+    assert report.classes["_User"].read == 3  # read again from the start
+    assert report.classes["_User"].inserted == 2 and report.classes["_User"].skipped == 1

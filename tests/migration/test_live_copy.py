@@ -179,3 +179,12 @@ def test_a_server_that_is_not_ours_falls_back_to_the_standard_api(new, monkeypat
     assert source.raw is False
     list(source.units())
     assert calls.count("/export/classes/_User") == 1
+
+
+def test_a_wrong_master_key_stops_the_import_instead_of_failing_every_row(new, tmp_path, capsys):
+    from leancloud.__main__ import main
+
+    export = samples.write_export(str(tmp_path / "export"))
+    flags = ["--server", new.url, "--app-id", new.app_id, "--master-key", "wrong"]
+    assert main(["import", export, "--data", str(tmp_path / "ckpt"), *flags]) == 1
+    assert "stopped" in capsys.readouterr().err
