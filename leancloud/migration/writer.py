@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from leancloud.migration.records import (
+    UNTYPED_FIELDS,
     Membership,
     RowError,
-    UNTYPED_FIELDS,
     is_stamped,
     to_membership,
     to_stored,
