@@ -17,10 +17,9 @@ from leancloud.migration.progress import Progress
 from leancloud.migration.remote import download
 from leancloud.migration.report import Report
 from leancloud.migration.sources import FILES_DIR, RELATIONS_DIR, SCHEMA_FILE, Source, Unit
+from leancloud.server.services.files import FILE_CLASS
 
 __all__ = ["run_export"]
-
-FILE_CLASS = "_File"
 
 
 def _dumps(value: Any) -> str:

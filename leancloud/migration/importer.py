@@ -24,11 +24,9 @@ from leancloud.migration.sources import Item, Source, Unit, source_digest
 from leancloud.migration.targets import Target
 from leancloud.migration.writer import BatchResult
 from leancloud.server.errors import ApiError
+from leancloud.server.services.files import BUCKET, FILE_CLASS, PROVIDER, is_valid_key
 
 __all__ = ["ImportOptions", "run_import"]
-
-FILE_CLASS = "_File"
-BUCKET, PROVIDER = "local", "s3"  # what the file service sets on content it keeps
 
 
 @dataclass
@@ -69,8 +67,6 @@ class _Run:
     # --- files ----------------------------------------------------------------------
 
     def _file_key(self, row: Dict[str, Any]) -> str:
-        from leancloud.server.services.files import is_valid_key
-
         key = row.get("key")
         if is_valid_key(key):
             return key
