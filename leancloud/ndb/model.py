@@ -250,7 +250,7 @@ class Model(metaclass=MetaModel):
     def get_or_insert_async(cls, name: str, parent: Optional[Key] = None, app: Optional[str] = None,
                             namespace: Optional[str] = None, context_options: Any = None,
                             **kwds: Any) -> Future:
-        from leancloud.ndb.tasklets import run_async
+        from leancloud.ndb.tasklets import run_in_thread
         from leancloud.ndb.transaction import transaction
 
         if not isinstance(name, str) or not name:
@@ -264,7 +264,7 @@ class Model(metaclass=MetaModel):
                 entity.put()
             return entity
 
-        return run_async(transaction, txn)
+        return run_in_thread(transaction, txn)
 
     @classmethod
     def allocate_ids(cls, size: Optional[int] = None, max: Optional[int] = None,

@@ -212,7 +212,9 @@ class Property(ModelAttribute):
 
     def __repr__(self) -> str:
         args = [repr(self._name)] if self._name is not None else []
-        for attr in self._attributes[1:]:
+        for attr in self._attributes:
+            if attr in ("_name", "_modelclass", "_func"):
+                continue
             value = getattr(self, attr)
             if value != getattr(type(self), attr, None):
                 shown = sorted(value, key=repr) if isinstance(value, frozenset) else value
@@ -1029,11 +1031,13 @@ class _StructuredGetForDictMixin(Property):
             raise BadValueError(f"Expected {self._modelclass.__name__} instance, got {value!r}")
         return None
 
-    def _prepare_for_put(self, entity: Any) -> None:
+    def _sub_entities(self, entity: Any) -> List[Any]:
         value = self._get_value(entity)
-        for item in (value if self._repeated else [value]):
-            if item is not None:
-                item._prepare_for_put()
+        return [v for v in (value if self._repeated else [value]) if v is not None]
+
+    def _prepare_for_put(self, entity: Any) -> None:
+        for item in self._sub_entities(entity):
+            item._prepare_for_put()
 
 
 class StructuredProperty(_StructuredGetForDictMixin):
@@ -1099,9 +1103,13 @@ class StructuredProperty(_StructuredGetForDictMixin):
     def _is_initialized(self, entity: Any) -> bool:
         if not super()._is_initialized(entity):
             return False
-        value = self._get_value(entity)
-        values = value if self._repeated else [value]
-        return all(v._is_initialized_all() for v in values if v is not None)
+        return all(item._is_initialized_all() for item in self._sub_entities(entity))
+
+    def _sub_entities(self, entity: Any) -> List[Any]:
+        """The sub-entities as stored (after any user ``_to_base_type``)."""
+        base = self._get_base_value(entity)
+        values = base if self._repeated else [base]
+        return [v.b_val for v in values if v is not None]
 
     def _validate(self, value: Any) -> Any:
         return self._check_entity(value)

@@ -13,11 +13,11 @@ import asyncio
 import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-__all__ = ["Future", "run_async", "tasklet", "synctasklet", "toplevel", "Return"]
+__all__ = ["Future", "run_async", "run_in_thread", "tasklet", "synctasklet", "toplevel", "Return"]
 
-_POOL_SIZE = 8
+_POOL_SIZE = 16
 _pool: Optional[ThreadPoolExecutor] = None
 _pool_lock = threading.Lock()
 
@@ -143,6 +143,17 @@ def completed(result: Any) -> Future:
 
 def run_async(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
     """Run ``fn(*args, **kwargs)`` on the shared pool, in a copy of the caller's context."""
+    return _start(_executor().submit, fn, args, kwargs)
+
+
+def run_in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+    """Like ``run_async`` on a thread of its own: for work that waits on other Futures
+    (tasklets, transactions), which must not hold a pool thread while it waits."""
+    return _start(lambda work: threading.Thread(target=work, daemon=True).start(), fn, args, kwargs)
+
+
+def _start(launch: Callable[[Callable[[], None]], Any], fn: Callable[..., Any],
+           args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Future:
     future = Future(getattr(fn, "__name__", None))
     context = contextvars.copy_context()
 
@@ -154,7 +165,7 @@ def run_async(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
         else:
             future.set_result(result)
 
-    _executor().submit(work)
+    launch(work)
     return future
 
 
@@ -191,7 +202,7 @@ def tasklet(func: Callable[..., Any]) -> Callable[..., Future]:
             result = func(*args, **kwargs)
             return _drive(result) if hasattr(result, "send") else result
 
-        return run_async(body)
+        return run_in_thread(body)
 
     wrapper.__name__ = getattr(func, "__name__", "tasklet")
     wrapper.__doc__ = func.__doc__
