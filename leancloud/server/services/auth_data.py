@@ -77,6 +77,7 @@ def log_in(
     auth = body.get("authData")
     if not isinstance(auth, dict) or not any(v is not None for v in auth.values()):
         raise ApiError(1, "authData must be an object with at least one provider.")
+    auth = users.hooks.before_auth_data(auth)
     with storage.write() as tx:
         user_id = _linked_user(tx, auth)
         if user_id is not None:

@@ -78,6 +78,11 @@ class UserHooks:
     def after_verified(self, reader: Any, user_id: str, kind: str) -> None:
         """The user's email (``kind="email"``) or phone (``kind="sms"``) was just verified."""
 
+    def before_auth_data(self, auth_data: Dict[str, Any]) -> Dict[str, Any]:
+        """authData about to log in or be linked (before any transaction); answers the
+        authData to use instead, or raises ApiError to refuse."""
+        return auth_data
+
 
 hooks = UserHooks()
 
@@ -470,6 +475,8 @@ def update_user(
     acl_given, acl = split_acl(body)
     condition = parse_where(USER_CLASS, objects.decode_where(where)) if where else None
     fields = _client_fields(body, principal)
+    if isinstance(fields.get("authData"), dict) and "__op" not in fields["authData"]:
+        fields["authData"] = hooks.before_auth_data(fields["authData"])  # a link
     with storage.write() as tx:
         user = _load_writable(tx, principal, user_id)
         if condition is not None and not tx.matches(USER_CLASS, user_id, condition):
