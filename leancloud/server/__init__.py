@@ -7,9 +7,18 @@ or any WSGI server, e.g. ``gunicorn 'leancloud.server:create_app(data_dir="/srv/
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-from leancloud.server.config import DEFAULT_MAX_BODY_BYTES, load_config
+from leancloud.server.config import DEFAULT_MAX_BODY_BYTES, ServerConfig, load_config
+from leancloud.server.hooks import accounts
+from leancloud.server.hooks.client import (
+    DEFAULT_HOOK_TIMEOUT,
+    EngineClient,
+    HttpTransport,
+    Transport,
+    WsgiTransport,
+    load_engine_app,
+)
 from leancloud.server.http.app import ServerApp
 
 __all__ = ["create_app", "ServerApp", "DATABASE_FILE"]
@@ -25,11 +34,20 @@ def create_app(
     hook_key: Optional[str] = None,
     storage: Any = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    engine_url: Optional[str] = None,
+    engine_app: Union[str, Any, None] = None,
+    hook_timeout: float = DEFAULT_HOOK_TIMEOUT,
 ) -> ServerApp:
     """A WSGI app over ``storage`` (default: SQLite in ``<data_dir>/data.sqlite3``).
 
     ``data_dir`` defaults to ``./.leancloud``; keys not given are read from (or
     generated into) ``<data_dir>/config.json``.
+
+    LeanEngine (cloud functions and hooks): ``engine_url`` is an Engine listening over
+    HTTP; ``engine_app`` a WSGI Engine in this process (a ``leancloud.Engine``, or its
+    ``"package.module:engine"`` name), called without sockets; it shares this process's
+    SDK configuration (``leancloud.init``), which must hold this server's keys.
+    ``hook_timeout``: seconds a function or hook may take (LeanCloud's 15 by default).
     """
     config = load_config(
         data_dir,
@@ -43,4 +61,25 @@ def create_app(
         from leancloud.server.storage.sqlite import SQLiteStorage
 
         storage = SQLiteStorage(os.path.join(config.data_dir, DATABASE_FILE))
-    return ServerApp(config, storage)
+    app = ServerApp(config, storage)
+    app.engine = _engine_client(config, engine_url, engine_app, hook_timeout)
+    return app
+
+
+def _engine_client(
+    config: ServerConfig, engine_url: Optional[str], engine_app: Any, timeout: float
+) -> Optional[EngineClient]:
+    if engine_url and engine_app is not None:
+        raise ValueError("give engine_url or engine_app, not both")
+    transport: Transport
+    if engine_url:
+        transport = HttpTransport(engine_url)
+    elif engine_app is not None:
+        app = load_engine_app(engine_app) if isinstance(engine_app, str) else engine_app
+        transport = WsgiTransport(app)
+    else:
+        return None
+    client = EngineClient(transport, config, timeout)
+    accounts.install()
+    client.refresh()  # an Engine that is not up yet is asked again on the first need
+    return client

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from leancloud.server.config import ServerConfig
 from leancloud.server.errors import ApiError
+from leancloud.server.hooks.accounts import engine_scope
 from leancloud.server.http.auth import (
     Credentials,
     authenticate,
@@ -79,6 +80,7 @@ class ServerApp:
     def __init__(self, config: ServerConfig, storage: Any) -> None:
         self.config = config
         self.storage = storage
+        self.engine: Optional[Any] = None  # hooks.client.EngineClient, set by create_app
         # Rule.empty(): module-level rules stay unbound, so many apps can coexist.
         self.url_map = Map(
             [rule.empty() for rule in _area_rules()], strict_slashes=False, merge_slashes=False
@@ -105,7 +107,10 @@ class ServerApp:
 
     @staticmethod
     def call(handler: Callable[..., Any], values: Dict[str, Any], request: ApiRequest) -> Reply:
-        result = handler(request, **values)
+        caller = request._caller  # None on public endpoints (e.g. a verification link)
+        production = caller.production if caller is not None else True
+        with engine_scope(request.app.engine, production):
+            result = handler(request, **values)
         return result if isinstance(result, Reply) else Reply(result)
 
     # ------------------------------------------------------------ WSGI

@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 from werkzeug.routing import Rule
 
 from leancloud.server.errors import ApiError
+from leancloud.server.hooks.classes import class_hooks
 from leancloud.server.http.request import ApiRequest, Reply
 from leancloud.server.services import objects
 
@@ -31,6 +32,7 @@ def create(request: ApiRequest, class_name: str) -> Reply:
         class_name,
         write_body(request),
         fetch_when_save(request),
+        hooks=class_hooks(request),
     )
     return Reply(result, 201, {"Location": f"/1.1/classes/{class_name}/{result['objectId']}"})
 
@@ -54,6 +56,7 @@ def update(request: ApiRequest, class_name: str, object_id: str) -> dict:
         write_body(request),
         where=request.params.get("where"),
         fetch=fetch_when_save(request),
+        hooks=class_hooks(request),
     )
 
 
@@ -61,7 +64,12 @@ def delete(request: ApiRequest, class_name: str, object_ids: str) -> dict:
     write_body(request)  # only flags, but __ignore_hooks is checked like on saves
     ids = objects.parse_ids(object_ids)
     objects.delete_objects(
-        request.storage, request.principal, class_name, ids, request.params.get("where")
+        request.storage,
+        request.principal,
+        class_name,
+        ids,
+        request.params.get("where"),
+        hooks=class_hooks(request),
     )
     return {}
 

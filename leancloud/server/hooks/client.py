@@ -1,0 +1,217 @@
+"""How the server reaches an app's LeanEngine: over HTTP, or in-process through WSGI.
+
+Requests look exactly like the LeanCloud platform's, so an unchanged Node.js or Python
+LeanEngine app answers them: ``POST /1.1/functions/...`` or ``/1.1/call/...`` with
+``X-LC-Id``, ``X-LC-Key`` (the app key, or ``<master key>,master``), ``X-LC-Hook-Key``
+for hooks, ``X-LC-Session`` for a calling user and ``X-LC-Prod``.
+
+The registry of what the Engine defines comes from ``/1.1/functions/_ops/metadatas``
+(read with the master key): on start, again whenever the Engine answers 404, and after
+a failed read on the next need. Hooks the Engine does not define are not called, so
+writes to classes without hooks cost no round trip.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Optional
+
+import requests
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from leancloud.server.config import ServerConfig
+from leancloud.server.errors import ApiError
+
+__all__ = [
+    "DEFAULT_HOOK_TIMEOUT",
+    "EngineClient",
+    "EngineReply",
+    "HttpTransport",
+    "Transport",
+    "WsgiTransport",
+    "load_engine_app",
+]
+
+log = logging.getLogger("leancloud.server.engine")
+
+DEFAULT_HOOK_TIMEOUT = 15.0
+METADATAS_PATH = "/1.1/functions/_ops/metadatas"
+SCRIPT_ERROR = 141
+TIMEOUT_STATUS = 503
+
+WSGIApp = Callable[[Dict[str, Any], Any], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class EngineReply:
+    status: int
+    body: Any  # decoded JSON; None when the Engine did not answer JSON
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def timed_out() -> ApiError:
+    return ApiError(SCRIPT_ERROR, "The request timed out on the server.", TIMEOUT_STATUS)
+
+
+def unreachable(reason: Any) -> ApiError:
+    return ApiError(SCRIPT_ERROR, f"LeanEngine is not reachable: {reason}", 502)
+
+
+def _decode(data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8")) if data.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+class Transport:
+    """Sends one POST to the Engine; raises ``ApiError`` on timeout or when unreachable."""
+
+    def post(self, path: str, headers: Dict[str, str], data: bytes, timeout: float) -> EngineReply:
+        raise NotImplementedError
+
+
+class HttpTransport(Transport):
+    """An Engine listening at ``base_url``, through one pooled ``requests`` session."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+
+    def post(self, path: str, headers: Dict[str, str], data: bytes, timeout: float) -> EngineReply:
+        try:
+            response = self.session.post(
+                self.base_url + path, data=data, headers=headers, timeout=timeout
+            )
+        except requests.Timeout:
+            raise timed_out() from None
+        except requests.RequestException as exc:
+            raise unreachable(exc) from None
+        return EngineReply(response.status_code, _decode(response.content))
+
+
+class WsgiTransport(Transport):
+    """A WSGI Engine in this process: no socket, but the same requests as over HTTP.
+
+    Each call runs on a thread of its own so that a hanging hook times out like a
+    remote one (the thread is left to finish on its own), and so that the Engine's
+    per-request state never mixes with the server's.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def post(self, path: str, headers: Dict[str, str], data: bytes, timeout: float) -> EngineReply:
+        environ = EnvironBuilder(
+            path=path, method="POST", headers=headers, data=data, base_url="http://engine.local"
+        ).get_environ()
+        outcome: Dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                body, status, _ = run_wsgi_app(self.app, environ, buffered=True)
+                outcome["reply"] = EngineReply(int(status.split()[0]), _decode(b"".join(body)))
+            except Exception as exc:  # noqa: BLE001 - reported to the caller below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name="leancloud-engine-call", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise timed_out()
+        if "error" in outcome:
+            log.error("in-process Engine failed on %s", path, exc_info=outcome["error"])
+            raise unreachable(outcome["error"])
+        return outcome["reply"]
+
+
+class EngineClient:
+    """The app's LeanEngine as the server sees it: calls plus the registry of names."""
+
+    def __init__(self, transport: Transport, config: ServerConfig, timeout: float) -> None:
+        if timeout <= 0:
+            raise ValueError(f"the hook timeout must be positive, not {timeout!r}")
+        self.transport = transport
+        self.config = config
+        self.timeout = timeout
+        self._names: Optional[FrozenSet[str]] = None
+        self._lock = threading.Lock()
+
+    def headers(
+        self,
+        *,
+        hook: bool = False,
+        master: bool = False,
+        session_token: Optional[str] = None,
+        production: bool = True,
+    ) -> Dict[str, str]:
+        config = self.config
+        key = f"{config.master_key},master" if master else config.app_key
+        headers = {
+            "Content-Type": "application/json;charset=utf-8",
+            "X-LC-Id": config.app_id,
+            "X-LC-Key": key,
+            "X-LC-Prod": "1" if production else "0",
+        }
+        if hook:
+            headers["X-LC-Hook-Key"] = config.hook_key
+        if session_token:
+            headers["X-LC-Session"] = session_token
+        return headers
+
+    def post(self, path: str, body: Any, **header_options: Any) -> EngineReply:
+        """POST ``body`` (JSON) to ``path``; a 404 makes the registry be read again."""
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        reply = self.transport.post(path, self.headers(**header_options), data, self.timeout)
+        if reply.status == 404:
+            self.forget_names()
+        return reply
+
+    # -- the registry ------------------------------------------------------------
+
+    def refresh(self) -> Optional[FrozenSet[str]]:
+        """Read the Engine's names now; None (and retried on the next need) if it fails."""
+        try:
+            reply = self.post(METADATAS_PATH, {}, master=True)
+        except ApiError as exc:
+            log.warning("cannot read the Engine's functions: %s", exc.message)
+            return None
+        result = reply.body.get("result") if isinstance(reply.body, dict) else None
+        if not reply.ok or not isinstance(result, list):
+            log.warning("the Engine's %s answered %s %r", METADATAS_PATH, reply.status, reply.body)
+            return None
+        names = frozenset(name for name in result if isinstance(name, str))
+        with self._lock:
+            self._names = names
+        return names
+
+    def forget_names(self) -> None:
+        with self._lock:
+            self._names = None
+
+    def defines(self, name: str) -> bool:
+        """Whether the Engine defines ``name``; when that cannot be known, assume it does
+        (the call itself then tells: 404 means it does not)."""
+        names = self._names if self._names is not None else self.refresh()
+        return names is None or name in names
+
+
+def load_engine_app(spec: str) -> WSGIApp:
+    """``package.module:attribute`` (``--engine-app``): the object, which must be callable."""
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"--engine-app must look like package.module:engine, not {spec!r}")
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise ValueError(f"{spec} is not a WSGI application")
+    return target

@@ -1,0 +1,298 @@
+"""The server runs an app's LeanEngine: functions, class hooks and account hooks, end to end.
+
+Every test runs twice: with the Engine called in-process through WSGI
+(``engine_app=``) and with it served on another loopback port (``engine_url=``). The
+SDK talks to the server only; the server calls the Engine defined below.
+"""
+
+import threading
+import time
+import uuid
+
+import pytest
+
+import leancloud
+from leancloud import LeanCloudError, LeanEngineError, client, cloud
+from leancloud.engine import Engine
+from leancloud.server.services import messaging
+
+engine = Engine()
+after_saves = []  # (objectId, whether the object was already readable)
+after_deletes = []
+verified = []
+release_slow = threading.Event()
+
+
+@engine.define
+def whoami(**params):
+    user = engine.current.user
+    return {"user": user.get("username") if user else None, "params": params}
+
+
+@engine.define
+def refuse(**params):
+    raise LeanEngineError(code=123, message="not today")
+
+
+@engine.define
+def echo_object(todo, when):
+    # rpc decodes both: an Object and a datetime
+    return {"title": todo.get("title"), "year": when.year, "todo": todo}
+
+
+@engine.before_save("Todo")
+def todo_before_save(todo):
+    title = todo.get("title")
+    if title == "forbidden":
+        raise LeanEngineError(code=400, message="this title is not allowed")
+    todo.set("title", title.strip().capitalize())
+
+
+@engine.after_save("Todo")
+def todo_after_save(todo):
+    stored = leancloud.Query("Todo").get(todo.id)  # committed before afterSave runs
+    after_saves.append((todo.id, stored.get("title")))
+
+
+@engine.before_update("Todo")
+def todo_before_update(todo):
+    if "title" in todo.updated_keys:
+        if todo.get("title") == "forbidden":
+            raise LeanEngineError(code=400, message="no renaming to that")
+        todo.set("title", todo.get("title").upper())
+
+
+@engine.before_delete("Todo")
+def todo_before_delete(todo):
+    if todo.get("pinned"):
+        raise LeanEngineError(code=400, message="pinned todos stay")
+
+
+@engine.after_delete("Todo")
+def todo_after_delete(todo):
+    after_deletes.append(todo.id)
+
+
+@engine.before_save("Refused")
+def refused_before_save(obj):
+    raise LeanEngineError(code=400, message="never")
+
+
+@engine.before_save("Slow")
+def slow_before_save(obj):
+    release_slow.wait(10)
+
+
+@engine.on_login
+def on_login(user):
+    if user.get("banned"):
+        raise LeanEngineError(code=403, message="banned user")
+
+
+@engine.on_auth_data
+def on_auth_data(auth_data):
+    weixin = auth_data.get("weixin")
+    if weixin and weixin.get("uid") == "blocked":
+        raise LeanEngineError(code=400, message="blocked account")
+    if weixin:
+        weixin["uid"] = weixin["uid"].lower()
+    return auth_data
+
+
+@engine.on_verified("sms")
+def on_verified_sms(user):
+    verified.append(user.id)
+
+
+@pytest.fixture(params=["wsgi", "http"])
+def server(request, engine_server):
+    return engine_server(engine, request.param)
+
+
+def unique(prefix="u"):
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def as_client():
+    """Sign requests with the app key only, as an app in users' hands does."""
+    client.use_master_key(False)
+
+
+def sign_up(username=None, password="pw", **fields):
+    user = leancloud.User()
+    user.set_username(username or unique())
+    user.set_password(password)
+    for name, value in fields.items():
+        user.set(name, value)
+    user.sign_up()
+    return user
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(LeanCloudError) as caught:
+        call(*args, **kwargs)
+    return caught.value.code, caught.value.error
+
+
+# --- cloud functions --------------------------------------------------------------
+
+
+def test_run_reaches_the_engine_as_the_calling_user(server):
+    as_client()
+    assert cloud.run("whoami", answer=42) == {"user": None, "params": {"answer": 42}}
+    user = sign_up("Ann" + unique())
+    assert cloud.run("whoami")["user"] == user.get_username()
+
+
+def test_rpc_carries_objects_and_dates_both_ways(server):
+    import datetime as dt
+
+    todo = leancloud.Object.extend("Todo")(title="write tests")
+    todo.save()
+    when = dt.datetime(2024, 5, 6, tzinfo=dt.timezone.utc)
+    result = cloud.rpc("echo_object", todo=todo, when=when)
+    assert result["title"] == todo.get("title") and result["year"] == 2024
+    assert isinstance(result["todo"], leancloud.Object) and result["todo"].id == todo.id
+
+
+def test_function_errors_pass_through_with_their_code(server):
+    assert error_of(cloud.run, "refuse") == (123, "not today")
+
+
+def test_an_unknown_function_is_leanclouds_not_found(server):
+    code, message = error_of(cloud.run, "nothing_here")
+    assert code == 1 and "LeanEngine not found function named 'nothing_here'" in message
+
+
+@pytest.mark.parametrize(
+    "path", ["/functions/Todo/beforeSave", "/functions/_User/onLogin", "/functions/_ops/metadatas"]
+)
+def test_hooks_are_not_exposed_to_clients(server, path):
+    code, _ = error_of(client.post, path, {"object": {"title": "x"}})
+    assert code == 404
+
+
+# --- class hooks ------------------------------------------------------------------
+
+
+def test_before_save_changes_the_saved_object_and_after_save_sees_it_committed(server):
+    as_client()
+    todo = leancloud.Object.extend("Todo")(title="  buy milk ")
+    todo.save()
+    assert leancloud.Query("Todo").get(todo.id).get("title") == "Buy milk"
+    assert (todo.id, "Buy milk") in after_saves
+
+
+def test_a_refused_save_leaves_no_trace(server):
+    as_client()
+    Refused = leancloud.Object.extend("Refused")
+    code, message = error_of(Refused(secret="x").save)
+    assert code == 142
+    assert message == "Cloud Code validation failed. Error detail : never"
+    assert not server.app.storage.class_exists("Refused")
+    todo = leancloud.Object.extend("Todo")(title="forbidden", extra=1)
+    assert error_of(todo.save)[0] == 142
+    assert "extra" not in server.app.storage.schema("Todo").get("Todo", {})
+
+
+def test_before_update_can_change_or_refuse_the_updated_keys(server):
+    todo = leancloud.Object.extend("Todo")(title="first")
+    todo.save()
+    todo.set("title", "second")
+    todo.save()
+    assert leancloud.Query("Todo").get(todo.id).get("title") == "SECOND"
+    todo.set("title", "forbidden")
+    assert error_of(todo.save) == (
+        142,
+        "Cloud Code validation failed. Error detail : no renaming to that",
+    )
+    assert leancloud.Query("Todo").get(todo.id).get("title") == "SECOND"
+
+
+def test_before_delete_refuses_and_after_delete_records(server):
+    Todo = leancloud.Object.extend("Todo")
+    pinned, loose = Todo(title="pinned", pinned=True), Todo(title="loose")
+    leancloud.Object.save_all([pinned, loose])
+    assert error_of(pinned.destroy)[0] == 142
+    assert leancloud.Query("Todo").get(pinned.id).id == pinned.id
+    loose.destroy()
+    assert loose.id in after_deletes
+    assert pinned.id not in after_deletes
+
+
+def test_batch_items_run_the_hooks_one_by_one(server):
+    Todo = leancloud.Object.extend("Todo")
+    good, bad = Todo(title="batched"), Todo(title="forbidden")
+    with pytest.raises(LeanCloudError):
+        leancloud.Object.save_all([good, bad])
+    assert good.id is not None and bad.id is None
+    assert leancloud.Query("Todo").get(good.id).get("title") == "Batched"
+
+
+def test_ignore_hooks_needs_the_master_or_the_hook_key(server):
+    todo = leancloud.Object.extend("Todo")(title="forbidden")
+    todo.ignore_hook("beforeSave")
+    todo.save()  # with the master key the hook is skipped
+    assert leancloud.Query("Todo").get(todo.id).get("title") == "forbidden"
+    as_client()
+    client.init(server.app_id, server.app_key)  # no master key, no hook key
+    response = client.session.post(
+        server.url + "/1.1/classes/Todo",
+        json={"title": "forbidden", "__ignore_hooks": ["beforeSave"]},
+        headers={"X-LC-Id": server.app_id, "X-LC-Key": server.app_key},
+    )
+    assert response.status_code == 403
+    hooked = client.session.post(
+        server.url + "/1.1/classes/Todo",
+        json={"title": "forbidden", "__ignore_hooks": ["beforeSave"]},
+        headers={
+            "X-LC-Id": server.app_id,
+            "X-LC-Key": server.app_key,
+            "X-LC-Hook-Key": server.hook_key,
+        },
+    )
+    assert hooked.status_code == 201
+
+
+def test_a_hook_that_hangs_times_out(server):
+    release_slow.clear()
+    started = time.monotonic()
+    try:
+        code, message = error_of(leancloud.Object.extend("Slow")(n=1).save)
+    finally:
+        release_slow.set()
+    assert code == 141 and "timed out" in message
+    assert time.monotonic() - started < 5
+    assert not server.app.storage.class_exists("Slow")
+
+
+# --- account hooks ----------------------------------------------------------------
+
+
+def test_on_login_refuses_a_banned_user(server):
+    name = unique()
+    user = sign_up(name)
+    leancloud.User().login(name, "pw")  # not banned yet
+    user.set("banned", True)
+    user.save()
+    assert error_of(leancloud.User().login, name, "pw") == (403, "banned user")
+
+
+def test_on_auth_data_changes_or_refuses_the_auth_data(server):
+    as_client()
+    uid = unique("WX")
+    user = leancloud.User.login_with("weixin", {"uid": uid, "access_token": "t"})
+    assert user.get("authData")["weixin"]["uid"] == uid.lower()
+    code, message = error_of(
+        leancloud.User.login_with, "weixin", {"uid": "blocked", "access_token": "t"}
+    )
+    assert (code, message) == (400, "blocked account")
+
+
+def test_on_verified_runs_after_a_phone_is_verified(server):
+    phone = "+86186" + str(uuid.uuid4().int)[:8]
+    user = sign_up(mobilePhoneNumber=phone)
+    leancloud.User.request_mobile_phone_verify(phone)
+    [message] = messaging.outbox(server.app.storage, phone, 1)
+    leancloud.User.verify_mobile_phone_number(message["details"]["code"], phone)
+    assert user.id in verified
