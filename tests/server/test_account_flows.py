@@ -715,3 +715,15 @@ def test_sdk_email_verification_and_reset_requests(sdk):
     with pytest.raises(LeanCloudError) as exc:
         User.request_password_reset("nobody@example.com")
     assert exc.value.code == 205
+
+
+def test_a_forged_host_header_cannot_poison_a_mailed_link(app, client):
+    sign_up(client, email=EMAIL)
+    before = len(mails(app))
+    response = client.post(
+        "/1.1/requestPasswordReset",
+        json={"email": EMAIL},
+        headers={**APP, "Host": 'evil.example/"><a href=x'},
+    )
+    assert error_of(response) == 1
+    assert len(mails(app)) == before

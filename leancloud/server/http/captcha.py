@@ -16,13 +16,7 @@ def image_url(request: ApiRequest, token: str) -> str:
     """Absolute (a browser needs that): under ``public_url`` when the server has one,
     else on the host the request reached."""
     query = urlencode({"appId": request.config.app_id, "token": token})
-    if request.config.public_url:
-        return f"{request.config.public_url}{IMAGE_PATH}?{query}"
-    host = request.headers.get("Host")
-    if not host:
-        return f"{IMAGE_PATH}?{query}"
-    scheme = request.headers.get("X-Forwarded-Proto", "http").split(",")[0].strip()
-    return f"{scheme}://{host}{IMAGE_PATH}?{query}"
+    return f"{request.public_url()}{IMAGE_PATH}?{query}"
 
 
 def request_captcha(request: ApiRequest) -> dict:

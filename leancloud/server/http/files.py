@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import io
-import re
 from typing import Any, Dict
 
 from werkzeug.http import parse_range_header
@@ -24,7 +23,6 @@ from leancloud.server.services import files, objects
 from leancloud.server.services.files import FILE_CLASS
 
 # What a Host header may hold before it becomes part of a stored URL.
-_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
 # Served content is the uploader's: never sniffed, never run as a page of this origin.
 _CONTENT_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -43,20 +41,9 @@ def blobs(request: ApiRequest) -> BlobStore:
     return _blob_store(request.config.data_dir)
 
 
-def base_url(request: ApiRequest) -> str:
-    """``config.public_url``, else the scheme and host this request reached."""
-    if request.config.public_url:
-        return request.config.public_url
-    host = request.headers.get("Host") or ""
-    if not _HOST.match(host):
-        raise ApiError(1, "Cannot tell this server's URL: set LEANCLOUD_PUBLIC_URL.")
-    scheme = request.headers.get("X-Forwarded-Proto", "http").split(",")[0].strip()
-    return f"{'https' if scheme == 'https' else 'http'}://{host}"
-
-
 def file_tokens(request: ApiRequest) -> Dict[str, Any]:
     return files.create_upload(
-        request.storage, request.principal, request.json_object(), base_url(request)
+        request.storage, request.principal, request.json_object(), request.public_url()
     )
 
 
@@ -93,7 +80,7 @@ def upload_raw(request: ApiRequest, name: str) -> Reply:
         content_type.split(";")[0].strip() if content_type else None,
         io.BytesIO(request.raw_body),
         request.config.max_file_bytes,
-        base_url(request),
+        request.public_url(),
     )
     return Reply(result, 201, {"Location": f"/1.1/files/{result['objectId']}"})
 

@@ -27,7 +27,7 @@ from werkzeug.routing import Rule
 from leancloud.migration import writer
 from leancloud.migration.records import to_row
 from leancloud.server.errors import ApiError
-from leancloud.server.http.files import base_url, blobs
+from leancloud.server.http.files import blobs
 from leancloud.server.http.request import ApiRequest
 from leancloud.server.names import check_class_name, check_field_name
 from leancloud.server.services.files import file_url, is_valid_key
@@ -73,7 +73,7 @@ def file_status(request: ApiRequest) -> Dict[str, Any]:
     request.require_master()
     key = _key(request)
     exists = os.path.exists(blobs(request).content_path(key))
-    return {"exists": exists, "url": file_url(base_url(request), key)}
+    return {"exists": exists, "url": file_url(request.public_url(), key)}
 
 
 def store_file(request: ApiRequest) -> Dict[str, Any]:
@@ -81,7 +81,7 @@ def store_file(request: ApiRequest) -> Dict[str, Any]:
     key = _key(request)
     staged = blobs(request).stage(io.BytesIO(request.raw_body), request.config.max_file_bytes)
     staged.commit(key, request.params.get("mime_type") or None)
-    return {"url": file_url(base_url(request), key)}
+    return {"url": file_url(request.public_url(), key)}
 
 
 def _page_size(request: ApiRequest) -> int:

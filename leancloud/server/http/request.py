@@ -13,6 +13,7 @@ A handler returns a JSON value (sent with status 200) or a ``Reply``, and raises
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, TypeVar
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 NOT_OBJECT = "Malformed json object. A json dictionary is expected."
 _TRUE = frozenset({"true", "1", "True"})
 UNPARSED: Any = object()  # the body has not been decoded yet
+# A Host header we are willing to put into links we hand out (no injection).
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,20 @@ class ApiRequest:
         self.raw_body = raw_body
         self.headers: Mapping[str, str] = headers or {}
         self._body = body
+
+    def public_url(self) -> str:
+        """This server's base URL for links it hands out (file URLs, mailed links, captcha
+        images): ``config.public_url``, else the scheme and host this request reached.
+
+        The Host header is validated, so a forged one cannot poison a password-reset link.
+        """
+        if self.config.public_url:
+            return self.config.public_url
+        host = self.headers.get("Host") or ""
+        if not _HOST.match(host):
+            raise ApiError(1, "Cannot tell this server's URL: set LEANCLOUD_PUBLIC_URL.")
+        scheme = self.headers.get("X-Forwarded-Proto", "http").split(",")[0].strip()
+        return f"{'https' if scheme == 'https' else 'http'}://{host}"
 
     @property
     def caller(self) -> Caller:

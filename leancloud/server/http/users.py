@@ -12,7 +12,6 @@ from typing import Any, Dict
 from werkzeug.routing import Rule
 
 from leancloud.server.errors import ApiError
-from leancloud.server.http import verification as verification_routes
 from leancloud.server.http.objects import fetch_when_save, write_body
 from leancloud.server.http.request import ApiRequest, Reply
 from leancloud.server.services import auth_data, users, verification
@@ -25,7 +24,7 @@ def _mail_verification(request: ApiRequest, user_id: str) -> None:
     if request.config.verify_email_on_sign_up:
         try:
             verification.send_verification_mail(
-                request.storage, request.config, user_id, verification_routes.base_url(request)
+                request.storage, request.config, user_id, request.public_url()
             )
         except ApiError:
             pass

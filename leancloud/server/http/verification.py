@@ -20,15 +20,6 @@ HTML_TYPE = "text/html; charset=utf-8"
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-def base_url(request: ApiRequest) -> str:
-    """Where mailed links point: ``config.public_url``, else the host this request reached."""
-    if request.config.public_url:
-        return request.config.public_url
-    host = request.headers.get("Host") or "localhost"
-    scheme = request.headers.get("X-Forwarded-Proto", "http").split(",")[0].strip()
-    return f"{scheme}://{host}"
-
-
 def _page(title: str, body: str, status: int = 200) -> Reply:
     document = (
         '<!doctype html><html><head><meta charset="utf-8">'
@@ -49,7 +40,7 @@ def _paragraph(text: str) -> str:
 
 def request_email_verify(request: ApiRequest) -> Dict[str, Any]:
     verification.request_email_verify(
-        request.storage, request.config, request.json_object(), base_url(request)
+        request.storage, request.config, request.json_object(), request.public_url()
     )
     return {}
 
@@ -65,7 +56,7 @@ def verify_email(request: ApiRequest, token: str) -> Reply:
 
 def request_password_reset(request: ApiRequest) -> Dict[str, Any]:
     verification.request_password_reset(
-        request.storage, request.config, request.json_object(), base_url(request)
+        request.storage, request.config, request.json_object(), request.public_url()
     )
     return {}
 
