@@ -283,7 +283,7 @@ class Address(ndb.Model):
     city = ndb.StringProperty()
 
 
-class Person(ndb.Model):
+class Resident(ndb.Model):
     name = ndb.StringProperty()
     address = ndb.StructuredProperty(Address)
 
@@ -295,7 +295,7 @@ class LocalPerson(ndb.Model):
 
 
 def test_structured_property_is_stored_as_subfields(leancloud_server):
-    p = Person(name="Harry Potter", address=Address(street="4 Privet Drive", city="Little Whinging"))
+    p = Resident(name="Harry Potter", address=Address(street="4 Privet Drive", city="Little Whinging"))
     k = p.put()
     row = raw_row(p)
     assert row["name"] == "Harry Potter"
@@ -305,13 +305,13 @@ def test_structured_property_is_stored_as_subfields(leancloud_server):
 
 
 def test_structured_subproperty_paths():
-    assert Person.address.city._name == "address.city"
-    assert Person.address.city._code_name == "address.city"
+    assert Resident.address.city._name == "address.city"
+    assert Resident.address.city._code_name == "address.city"
     with pytest.raises(AttributeError):
-        Person.address.nothing
+        Resident.address.nothing
     with pytest.raises(ndb.BadValueError):
-        Person(address="4 Privet Drive")
-    assert Person(address={"city": "X"}).address == Address(city="X")
+        Resident(address="4 Privet Drive")
+    assert Resident(address={"city": "X"}).address == Address(city="X")
 
 
 def test_only_one_repeated_level():
@@ -359,7 +359,7 @@ def test_local_structured_property_is_an_opaque_blob(leancloud_server):
 
 
 def test_to_dict_turns_structures_into_dicts():
-    p = Person(name="H", address=Address(city="L"))
+    p = Resident(name="H", address=Address(city="L"))
     assert p.to_dict() == {"name": "H", "address": {"street": None, "city": "L"}}
     assert LocalPerson(address=Address(city="L")).to_dict(include=["address"]) == {
         "address": {"street": None, "city": "L"}
