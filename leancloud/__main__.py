@@ -15,6 +15,7 @@ import threading
 from typing import List, Optional
 
 from leancloud.server.config import DEFAULT_DATA_DIR
+from leancloud.server.hooks.client import DEFAULT_HOOK_TIMEOUT
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +41,22 @@ def _parser() -> argparse.ArgumentParser:
         serve.add_argument(
             f"--{name}", help=f"use this {name.replace('-', ' ')} instead of the persisted one"
         )
+    engine = serve.add_mutually_exclusive_group()
+    engine.add_argument(
+        "--engine-url", metavar="URL", help="the app's LeanEngine, for cloud functions and hooks"
+    )
+    engine.add_argument(
+        "--engine-app",
+        metavar="MODULE:ENGINE",
+        help="a Python leancloud.Engine to run in this process, e.g. wsgi:engine",
+    )
+    serve.add_argument(
+        "--hook-timeout",
+        type=float,
+        default=DEFAULT_HOOK_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long a cloud function or hook may take (default: {DEFAULT_HOOK_TIMEOUT:g})",
+    )
     serve.set_defaults(run=serve_command)
     outbox = commands.add_parser("outbox", help="show the mail and SMS kept in the outbox")
     outbox.add_argument("--data", default=DEFAULT_DATA_DIR, metavar="DIR", help="data directory")
@@ -71,6 +88,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
     from leancloud.server import create_app
+    from leancloud.server.hooks.client import share_sdk_with_engine
 
     try:
         app = create_app(
@@ -79,6 +97,9 @@ def serve_command(args: argparse.Namespace) -> int:
             app_key=args.app_key,
             master_key=args.master_key,
             hook_key=args.hook_key,
+            engine_url=args.engine_url,
+            engine_app=args.engine_app,
+            hook_timeout=args.hook_timeout,
         )
         server = make_server(args.host, args.port, app, threaded=True)
     except (OSError, ValueError) as exc:  # unusable data dir or key (werkzeug reports ports)
@@ -87,6 +108,8 @@ def serve_command(args: argparse.Namespace) -> int:
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     url = f"http://{shown_host}:{server.port}"
     config = app.config
+    if args.engine_app:
+        share_sdk_with_engine(url, config)
     print(f"LeanCloud-compatible server on {url} (data in {config.data_dir})")
     print(
         connect_instructions(

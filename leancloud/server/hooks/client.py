@@ -13,8 +13,11 @@ writes to classes without hooks cost no round trip.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import os
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, FrozenSet, Iterable, Optional
@@ -22,6 +25,7 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, Optional
 import requests
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from leancloud import client
 from leancloud.server.config import ServerConfig
 from leancloud.server.errors import ApiError
 
@@ -33,6 +37,7 @@ __all__ = [
     "Transport",
     "WsgiTransport",
     "load_engine_app",
+    "share_sdk_with_engine",
 ]
 
 log = logging.getLogger("leancloud.server.engine")
@@ -203,15 +208,32 @@ class EngineClient:
 
 
 def load_engine_app(spec: str) -> WSGIApp:
-    """``package.module:attribute`` (``--engine-app``): the object, which must be callable."""
-    import importlib
+    """``package.module:attribute`` (``--engine-app``): the object, which must be callable.
 
+    The current directory is importable, as for WSGI servers' ``module:app`` arguments.
+    """
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"--engine-app must look like package.module:engine, not {spec!r}")
-    target: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        target = getattr(target, part)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"cannot load the Engine {spec}: {exc}") from None
     if not callable(target):
         raise ValueError(f"{spec} is not a WSGI application")
     return target
+
+
+def share_sdk_with_engine(url: str, config: ServerConfig) -> None:
+    """Let an in-process Engine's SDK reach this server: the Engine checks the platform's
+    calls against the SDK's keys, and its own requests go to ``LEANCLOUD_API_SERVER``.
+    A configuration the Engine's module made itself is kept."""
+    if not client.get_app_info()["app_id"]:
+        client.init(
+            config.app_id, config.app_key, master_key=config.master_key, hook_key=config.hook_key
+        )
+    os.environ.setdefault("LEANCLOUD_API_SERVER", url)
