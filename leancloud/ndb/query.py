@@ -34,11 +34,13 @@ from leancloud.ndb.errors import (
     BadArgumentError,
     BadRequestError,
     BadValueError,
+    Error,
     InvalidPropertyError,
 )
 from leancloud.ndb.key import Key
 
 __all__ = [
+    "BadQueryError",
     "Node",
     "FilterNode",
     "ConjunctionNode",
@@ -46,6 +48,8 @@ __all__ = [
     "AND",
     "OR",
     "PropertyOrder",
+    "Parameter",
+    "ParameterNode",
     "Cursor",
     "QueryOptions",
     "Query",
@@ -83,6 +87,10 @@ def _is_orderable(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     return isinstance(value, (int, float, str)) or _is_date(value)
+
+
+class BadQueryError(Error):
+    """A GQL string that cannot be parsed, or a query that cannot be run."""
 
 
 # -- filters -------------------------------------------------------------------------------
@@ -224,6 +232,64 @@ class DisjunctionNode(_Junction):
 
 AND = ConjunctionNode
 OR = DisjunctionNode
+
+
+class Parameter:
+    """A GQL placeholder, ``:1`` or ``:name``, bound by ``Query.bind``."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def resolve(self, bindings: Dict[Any, Any], used: Dict[Any, bool]) -> Any:
+        if self.key not in bindings:
+            raise BadArgumentError(f"Parameter :{self.key} is not bound.")
+        used[self.key] = True
+        return bindings[self.key]
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, Parameter) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.key!r})"
+
+
+class ParameterNode(Node):
+    """``prop <op> :param``: a filter whose value comes when the query is bound."""
+
+    def __init__(self, prop: Any, op: str, param: Parameter) -> None:
+        if op not in _OPS:
+            raise BadArgumentError(f"Unknown filter operator {op!r}")
+        self._prop, self._op, self._param = prop, op, param
+
+    def _state(self) -> Any:
+        return (self._prop._name, self._op, self._param)
+
+    def _where(self) -> Where:
+        raise BadArgumentError(f"Parameter :{self._param.key} is not bound.")
+
+    def _resolve(self, bindings: Dict[Any, Any], used: Dict[Any, bool]) -> Node:
+        return apply_operator(self._prop, self._op, self._param.resolve(bindings, used))
+
+    def __repr__(self) -> str:
+        return f"ParameterNode({self._prop._name!r}, {self._op!r}, {self._param!r})"
+
+
+def apply_operator(prop: Any, op: str, value: Any) -> Node:
+    """``prop <op> value`` through the property's own operator (its validation, its wire value)."""
+    if op == "in":
+        if not isinstance(value, (list, tuple, set, frozenset)):
+            raise BadArgumentError(f"IN expects a list, got {value!r}")
+        return prop._IN(value)
+    operators = {
+        "=": prop.__eq__, "!=": prop.__ne__, "<": prop.__lt__,
+        "<=": prop.__le__, ">": prop.__gt__, ">=": prop.__ge__,
+    }  # fmt: skip
+    return operators[op](value)
 
 
 class PropertyOrder:
@@ -381,7 +447,7 @@ class Query:
     ) -> None:
         if kind is not None and not isinstance(kind, str):
             raise BadArgumentError(f"kind must be a string, got {kind!r}")
-        if ancestor is not None:
+        if ancestor is not None and not isinstance(ancestor, Parameter):
             if not isinstance(ancestor, Key) or not ancestor.is_complete():
                 raise BadArgumentError(f"ancestor must be a complete Key, got {ancestor!r}")
             if namespace is not None and namespace != ancestor.namespace():
@@ -458,16 +524,27 @@ class Query:
         bindings.update(kwds)
         used: Dict[Any, bool] = {}
         filters = self._filters._resolve(bindings, used) if self._filters is not None else None
+        ancestor = self._ancestor
+        if isinstance(ancestor, Parameter):
+            ancestor = ancestor.resolve(bindings, used)
         unused = [key for key in bindings if key not in used and isinstance(key, int)]
         if unused:
             raise BadArgumentError(f"Positional arguments {unused} were given but not used")
-        return self._replace(filters=filters)
+        return self._replace(filters=filters, ancestor=ancestor)
 
     def analyze(self) -> List[Any]:
-        """The names of the GQL parameters still unbound."""
-        from leancloud.ndb.gql import parameters
-
-        return parameters(self._filters)
+        """The keys of the GQL parameters still unbound (``1``, ``'name'``)."""
+        found: List[Any] = []
+        if isinstance(self._ancestor, Parameter):
+            found.append(self._ancestor.key)
+        pending = [self._filters] if self._filters is not None else []
+        while pending:
+            node = pending.pop(0)
+            if isinstance(node, ParameterNode):
+                found.append(node._param.key)
+            elif isinstance(node, _Junction):
+                pending.extend(node)
+        return list(dict.fromkeys(found))
 
     # -- running -----------------------------------------------------------------------
 
@@ -522,15 +599,18 @@ class Query:
             return None
 
     def _plan(self, options: Dict[str, Any]) -> "_Plan":
-        from leancloud.ndb import mapping, transaction
+        from leancloud.ndb import mapping
+        from leancloud.ndb.transaction import in_transaction
 
-        if transaction.in_transaction() and self._ancestor is None:
+        if in_transaction() and self._ancestor is None:
             raise BadRequestError("Only ancestor queries are allowed inside transactions")
         model = None if options.get("keys_only") else self._model_class()
         class_name = mapping.class_name_for_kind(self._kind or "", self._namespace)
         conditions: List[Where] = []
         if self._filters is not None:
             conditions.append(self._filters._where())
+        if isinstance(self._ancestor, Parameter):
+            raise BadArgumentError(f"Parameter :{self._ancestor.key} is not bound.")
         if self._ancestor is not None:
             field, value = mapping.ancestor_condition(self._ancestor)
             conditions.append({field: value})
