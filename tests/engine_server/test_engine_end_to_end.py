@@ -20,6 +20,8 @@ engine = Engine()
 after_saves = []  # (objectId, whether the object was already readable)
 after_deletes = []
 verified = []
+user_hook_saw = []  # the fields a _User beforeSave was shown
+user_after_saves = []
 release_slow = threading.Event()
 
 
@@ -81,6 +83,17 @@ def refused_before_save(obj):
 @engine.before_save("Slow")
 def slow_before_save(obj):
     release_slow.wait(10)
+
+
+@engine.before_save("_User")
+def user_before_save(user):
+    user_hook_saw.append(dict(user.dump()))
+    user.set("nickname", "member")
+
+
+@engine.after_save("_User")
+def user_after_save(user):
+    user_after_saves.append(user.id)
 
 
 @engine.on_login
@@ -267,6 +280,16 @@ def test_a_hook_that_hangs_times_out(server):
 
 
 # --- account hooks ----------------------------------------------------------------
+
+
+def test_sign_up_runs_the_user_hooks_without_showing_the_password(server):
+    name = unique()
+    user = sign_up(name, password="s3cret")
+    assert leancloud.Query("_User").get(user.id).get("nickname") == "member"
+    assert user.id in user_after_saves
+    seen = [fields for fields in user_hook_saw if fields.get("username") == name]
+    assert seen and "password" not in seen[0] and "s3cret" not in repr(seen)
+    leancloud.User().login(name, "s3cret")  # the write's own password was kept
 
 
 def test_on_login_refuses_a_banned_user(server):

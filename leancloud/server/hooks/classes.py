@@ -43,6 +43,13 @@ _NOT_FIELDS = frozenset(
 _KEPT_FROM_WRITE = ("password", "sessionToken")
 
 
+def _shown(class_name: str, obj: Mapping[str, Any]) -> Dict[str, Any]:
+    """What a hook may see of an object: never a user's password or session token."""
+    if class_name != "_User":
+        return dict(obj)
+    return {k: v for k, v in obj.items() if k not in _KEPT_FROM_WRITE}
+
+
 def rejected(reply: EngineReply) -> ApiError:
     body = reply.body if isinstance(reply.body, dict) else {}
     detail = body.get("error") or f"LeanEngine answered HTTP {reply.status}"
@@ -94,7 +101,7 @@ class ClassHooks:
 
     def _call(self, class_name: str, hook: str, obj: Mapping[str, Any]) -> Optional[EngineReply]:
         """The Engine's answer; None when it turned out not to define the hook."""
-        body: Dict[str, Any] = {"object": dict(obj)}
+        body: Dict[str, Any] = {"object": _shown(class_name, obj)}
         user = self._caller()
         if user:
             body["user"] = user
@@ -113,7 +120,7 @@ class ClassHooks:
 
     def before_save(self, class_name: str, fields: Mapping[str, Any]) -> Dict[str, Any]:
         """The fields to create the object with; 142 if the hook refuses."""
-        answer = self._before(class_name, "beforeSave", fields)
+        answer = self._before(class_name, "beforeSave", _shown(class_name, fields))
         if not isinstance(answer, dict):
             return dict(fields)
         saved = {k: v for k, v in answer.items() if k not in _NOT_FIELDS}

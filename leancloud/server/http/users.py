@@ -7,11 +7,12 @@ a user is never written by the generic object rules.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 from werkzeug.routing import Rule
 
 from leancloud.server.errors import ApiError
+from leancloud.server.hooks.classes import class_hooks
 from leancloud.server.http.objects import fetch_when_save, write_body
 from leancloud.server.http.request import ApiRequest, Reply
 from leancloud.server.services import auth_data, users, verification
@@ -30,6 +31,17 @@ def _mail_verification(request: ApiRequest, user_id: str) -> None:
             pass
 
 
+def _sign_up_with_hooks(request: ApiRequest, body: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
+    """A username sign-up between the Engine's ``_User`` beforeSave and afterSave hooks."""
+    hooks = class_hooks(request)
+    if hooks is not None and hooks.wants(users.USER_CLASS, "beforeSave"):
+        body = hooks.before_save(users.USER_CLASS, body)
+    user, created = users.sign_up(request.storage, request.principal, body)
+    if hooks is not None and hooks.wants(users.USER_CLASS, "afterSave"):
+        hooks.after(users.USER_CLASS, "afterSave", user)
+    return user, created
+
+
 def sign_up(request: ApiRequest) -> Reply:
     body = write_body(request)
     if "authData" in body and "username" not in body and "password" not in body:
@@ -37,7 +49,7 @@ def sign_up(request: ApiRequest) -> Reply:
             request.storage, request.principal, body, request.flag("failOnNotExist")
         )
     else:
-        user, created = users.sign_up(request.storage, request.principal, body)
+        user, created = _sign_up_with_hooks(request, body)
     if not created:
         return Reply(user)
     if user.get("email"):
