@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from leancloud.errors import LeanCloudError
-from leancloud.migration import run_import
+from leancloud.migration import ImportOptions, run_import
 from leancloud.migration.remote import Endpoint
 from leancloud.migration.sources import ApiSource, open_source
 from leancloud.migration.targets import LocalTarget, RemoteTarget
@@ -188,3 +188,45 @@ def test_a_wrong_master_key_stops_the_import_instead_of_failing_every_row(new, t
     flags = ["--server", new.url, "--app-id", new.app_id, "--master-key", "wrong"]
     assert main(["import", export, "--data", str(tmp_path / "ckpt"), *flags]) == 1
     assert "stopped" in capsys.readouterr().err
+
+
+def test_an_interrupted_live_copy_resumes_from_the_scan_cursor(old, new, tmp_path, monkeypatch):
+    _fix_old_file_url(old)
+    real = RemoteTarget.write_objects
+    calls = []
+
+    def crash_on_the_second_post_batch(self, class_name, rows, dry_run):
+        if class_name == "Post":
+            calls.append(len(rows))
+            if len(calls) == 2:
+                raise ConnectionError("the network went away")
+        return real(self, class_name, rows, dry_run)
+
+    monkeypatch.setattr(RemoteTarget, "write_objects", crash_on_the_second_post_batch)
+    ckpt = str(tmp_path / "ckpt")
+    options = ImportOptions(batch_size=2)
+    with pytest.raises(ConnectionError):
+        run_import(ApiSource(endpoint(old)), RemoteTarget(endpoint(new)), ckpt, options)
+    monkeypatch.setattr(RemoteTarget, "write_objects", real)
+    report = run_import(ApiSource(endpoint(old)), RemoteTarget(endpoint(new)), ckpt, options)
+    assert report.classes["Post"].read == 3  # 2 of 5 were committed before the crash
+    assert (report.classes["Post"].inserted, report.classes["Post"].skipped) == (3, 0)
+    ids = requests.get(
+        f"{new.url}/1.1/classes/Post",
+        params={"keys": "objectId"},
+        headers={"X-LC-Id": new.app_id, "X-LC-Key": new.master_key + ",master"},
+    ).json()["results"]
+    assert len(ids) == 5
+
+
+def test_a_dry_run_into_a_server_writes_nothing(old, new, tmp_path):
+    _fix_old_file_url(old)
+    options = ImportOptions(dry_run=True)
+    report = run_import(
+        ApiSource(endpoint(old)), RemoteTarget(endpoint(new)), str(tmp_path), options
+    )
+    assert report.classes["Post"].inserted == 5 and report.classes["Post.fans"].inserted == 2
+    assert report.failed == 0 and report.warnings == []
+    master = {"X-LC-Id": new.app_id, "X-LC-Key": new.master_key + ",master"}
+    assert requests.get(f"{new.url}/1.1/schemas/Post", headers=master).status_code == 404
+    assert requests.get(f"{new.url}/files/gamma/avatar.png").status_code == 404
