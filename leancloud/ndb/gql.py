@@ -61,7 +61,9 @@ def _tokenize(text: str) -> List[_Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise BadQueryError(f"GQL: unexpected text at {position}: {text[position:position + 20]!r}")
+            raise BadQueryError(
+                f"GQL: unexpected text at {position}: {text[position : position + 20]!r}"
+            )
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         position = match.end()

@@ -415,7 +415,9 @@ def _check_options(options: Dict[str, Any]) -> None:
         raise TypeError(f"Unknown query options: {', '.join(sorted(unknown))}")
     for name in ("limit", "offset", "batch_size"):
         value = options.get(name)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
             raise BadArgumentError(f"{name} must be a non-negative integer, got {value!r}")
     if options.get("batch_size") == 0:
         raise BadArgumentError("batch_size must be positive")
@@ -844,7 +846,9 @@ class _Plan:
             params["keys"] = keys
         return params
 
-    def fetch_rows(self, anchor: Optional[List[Any]], skip: int, limit: int) -> List[Dict[str, Any]]:
+    def fetch_rows(
+        self, anchor: Optional[List[Any]], skip: int, limit: int
+    ) -> List[Dict[str, Any]]:
         path = f"/classes/{self.class_name}"
         return client.get(path, self.params(anchor, skip, limit)).json()["results"]
 
@@ -1004,7 +1008,9 @@ class Index:
         return hash((self.kind, tuple(self.properties), self.ancestor))
 
     def __repr__(self) -> str:
-        return f"Index(kind={self.kind!r}, properties={self.properties!r}, ancestor={self.ancestor})"
+        return (
+            f"Index(kind={self.kind!r}, properties={self.properties!r}, ancestor={self.ancestor})"
+        )
 
 
 class IndexState:

@@ -243,9 +243,7 @@ def transaction_async(callback: Callable[[], Any], **options: Any) -> tasklets.F
     return tasklets.run_async(transaction, callback, **options)
 
 
-def _decorator(
-    runner: Callable[..., Any], defaults: Dict[str, Any]
-) -> Callable[..., Any]:
+def _decorator(runner: Callable[..., Any], defaults: Dict[str, Any]) -> Callable[..., Any]:
     """``@name`` and ``@name(**options)`` alike, as NDB's decorators accept both."""
 
     def decorate(_func: Optional[Callable[..., Any]] = None, **options: Any) -> Any:
@@ -278,7 +276,9 @@ def _outside(func: Callable[[], Any], allow_existing: bool) -> Any:
         return func()
 
 
-def non_transactional(_func: Optional[Callable[..., Any]] = None, allow_existing: bool = True) -> Any:
+def non_transactional(
+    _func: Optional[Callable[..., Any]] = None, allow_existing: bool = True
+) -> Any:
     """Run the decorated function outside any transaction (its writes apply at once).
 
     With ``allow_existing=False`` calling it inside a transaction is an error."""

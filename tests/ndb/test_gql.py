@@ -30,12 +30,14 @@ class GRenamed(ndb.Model):
 
 @pytest.fixture
 def people(leancloud_clean_server):
-    ndb.put_multi([
-        GPerson(id="ann", name="ann", age=31, address=GAddress(city="London")),
-        GPerson(id="bob", name="bob", age=25, born=dt.datetime(2000, 5, 1)),
-        GPerson(id="cid", name="cid", age=40, boss=ndb.Key(GPerson, "ann")),
-        GPerson(id="it's", name="it's", age=25),
-    ])
+    ndb.put_multi(
+        [
+            GPerson(id="ann", name="ann", age=31, address=GAddress(city="London")),
+            GPerson(id="bob", name="bob", age=25, born=dt.datetime(2000, 5, 1)),
+            GPerson(id="cid", name="cid", age=40, boss=ndb.Key(GPerson, "ann")),
+            GPerson(id="it's", name="it's", age=25),
+        ]
+    )
 
 
 def names(results):
@@ -47,8 +49,10 @@ def test_gql_builds_the_same_query_as_python():
     assert q.kind == "GPerson"
     assert q.filters == AND(GPerson.age >= 18, GPerson.name != "x")
     assert q.orders == (PropertyOrder("age", True), PropertyOrder("name"))
-    literal = gql("SELECT * FROM GPerson WHERE born > DATETIME('2001-02-03 04:05:06') "
-                  "AND address.city = 'Rome' AND boss = KEY('GPerson', 'ann') AND age IN (1, 2)")
+    literal = gql(
+        "SELECT * FROM GPerson WHERE born > DATETIME('2001-02-03 04:05:06') "
+        "AND address.city = 'Rome' AND boss = KEY('GPerson', 'ann') AND age IN (1, 2)"
+    )
     assert literal.filters == AND(
         GPerson.born > dt.datetime(2001, 2, 3, 4, 5, 6),
         GPerson.address.city == "Rome",
@@ -77,13 +81,18 @@ def test_select_forms_limit_offset(people):
     projected = gql("SELECT name FROM GPerson ORDER BY name LIMIT 1, 2").fetch()
     assert names(projected) == ["bob", "cid"]
     with pytest.raises(ndb.UnprojectedPropertyError):
-        projected[0].age
-    assert names(gql("SELECT * FROM GPerson ORDER BY name LIMIT 2 OFFSET 2").fetch()) == ["cid", "it's"]
+        _ = projected[0].age
+    assert names(gql("SELECT * FROM GPerson ORDER BY name LIMIT 2 OFFSET 2").fetch()) == [
+        "cid",
+        "it's",
+    ]
     assert names(gql("SELECT * FROM GPerson ORDER BY name LIMIT 2").fetch(1)) == ["ann"]
     ages = gql("SELECT DISTINCT age FROM GPerson ORDER BY age").fetch()
     assert [e.age for e in ages] == [25, 31, 40]
     assert names(gql("SELECT * FROM GPerson WHERE address.city = 'London'").fetch()) == ["ann"]
-    assert names(gql("SELECT * FROM GPerson WHERE __key__ = KEY('GPerson', 'cid')").fetch()) == ["cid"]
+    assert names(gql("SELECT * FROM GPerson WHERE __key__ = KEY('GPerson', 'cid')").fetch()) == [
+        "cid"
+    ]
 
 
 def test_ancestor_is(leancloud_clean_server):
@@ -94,7 +103,9 @@ def test_ancestor_is(leancloud_clean_server):
     q = gql("SELECT * FROM GPerson WHERE ANCESTOR IS :1 ORDER BY name")
     assert q.ancestor == Parameter(1)
     assert names(q.bind(root).fetch()) == ["kid", "root"]
-    literal = gql(f"SELECT * FROM GPerson WHERE ANCESTOR IS KEY('{root.urlsafe()}') AND name = 'kid'")
+    literal = gql(
+        f"SELECT * FROM GPerson WHERE ANCESTOR IS KEY('{root.urlsafe()}') AND name = 'kid'"
+    )
     assert names(literal.fetch()) == ["kid"]
 
 

@@ -53,8 +53,14 @@ def people(leancloud_clean_server):
     ]
     born = dt.datetime(1990, 1, 1)
     entities = [
-        QPerson(id=name, name=name, age=age, tags=tags, born=born + dt.timedelta(days=i),
-                address=QAddress(city=city) if city else None)
+        QPerson(
+            id=name,
+            name=name,
+            age=age,
+            tags=tags,
+            born=born + dt.timedelta(days=i),
+            address=QAddress(city=city) if city else None,
+        )
         for i, (name, age, tags, city) in enumerate(rows)
     ]
     ndb.put_multi(entities)
@@ -116,7 +122,7 @@ def test_bad_filters_fail_before_any_request():
     with pytest.raises(ndb.BadArgumentError):
         OR()
     with pytest.raises(ndb.BadFilterError):
-        QPerson.bio == "x"
+        _ = QPerson.bio == "x"
     with pytest.raises(TypeError):
         QPerson.query().fetch(bogus=1)
     with pytest.raises(ndb.BadArgumentError):
@@ -270,7 +276,7 @@ def test_projection(people, sent):
     assert names(results) == ["bob", "dee"]
     assert sent[-1]["keys"] == "name,objectId"
     with pytest.raises(ndb.UnprojectedPropertyError):
-        results[0].age
+        _ = results[0].age
     with pytest.raises(ndb.ReadonlyPropertyError):
         results[0].name = "x"
     projected = QPerson.query(projection=["age"]).order(QPerson.age).fetch(3)

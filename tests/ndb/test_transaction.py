@@ -32,7 +32,9 @@ class TxAccount(ndb.Model):
 
 def _stored(key):
     """The row as the server holds it, bypassing ndb."""
-    rows = client.get("/classes/TxCounter", {"where": {"objectId": ndb.mapping.object_id_for_key(key)}}).json()
+    rows = client.get(
+        "/classes/TxCounter", {"where": {"objectId": ndb.mapping.object_id_for_key(key)}}
+    ).json()
     return rows["results"][0] if rows["results"] else None
 
 
@@ -197,12 +199,18 @@ def test_propagation(leancloud_clean_server):
         current = txn_module._current.get()
         with pytest.raises(ndb.BadRequestError):
             transaction(lambda: 1)  # NESTED inside a transaction
-        transaction(lambda: inner.append(txn_module._current.get() is current),
-                    propagation=TransactionOptions.ALLOWED)
-        transaction(lambda: inner.append(txn_module._current.get() is current),
-                    propagation=TransactionOptions.MANDATORY)
-        transaction(lambda: inner.append(txn_module._current.get() is current),
-                    propagation=TransactionOptions.INDEPENDENT)
+        transaction(
+            lambda: inner.append(txn_module._current.get() is current),
+            propagation=TransactionOptions.ALLOWED,
+        )
+        transaction(
+            lambda: inner.append(txn_module._current.get() is current),
+            propagation=TransactionOptions.MANDATORY,
+        )
+        transaction(
+            lambda: inner.append(txn_module._current.get() is current),
+            propagation=TransactionOptions.INDEPENDENT,
+        )
 
     transaction(outer)
     assert inner == [True, True, False]
@@ -212,8 +220,9 @@ def test_independent_transaction_commits_on_its_own(leancloud_clean_server):
     key = ndb.Key(TxCounter, "indep")
 
     def outer():
-        transaction(lambda: TxCounter(key=key, count=3).put(),
-                    propagation=TransactionOptions.INDEPENDENT)
+        transaction(
+            lambda: TxCounter(key=key, count=3).put(), propagation=TransactionOptions.INDEPENDENT
+        )
         raise Rollback()
 
     transaction(outer)
@@ -295,28 +304,39 @@ def test_commit_is_all_or_nothing_on_the_server(leancloud_clean_server):
     locked_id = created["objectId"]
     client.use_master_key(False)  # the fixture restores it
     with pytest.raises(LeanCloudError) as exc:
-        client.post("/transactions/commit", {
-            "checks": [],
-            "writes": [
-                {"className": "TxFree", "objectId": "one", "body": {"n": 1}},
-                {"className": "TxLocked", "objectId": locked_id, "body": {"n": 2}},
-            ],
-        })
+        client.post(
+            "/transactions/commit",
+            {
+                "checks": [],
+                "writes": [
+                    {"className": "TxFree", "objectId": "one", "body": {"n": 1}},
+                    {"className": "TxLocked", "objectId": locked_id, "body": {"n": 2}},
+                ],
+            },
+        )
     assert exc.value.code == 403
     assert client.get("/classes/TxFree").json()["results"] == []
 
 
 def test_commit_rejects_stale_versions(leancloud_clean_server):
-    client.post("/transactions/commit", {"writes": [{"className": "TxRaw", "objectId": "x", "body": {"n": 1}}]})
-    read = client.post("/transactions/read", {"objects": [{"className": "TxRaw", "objectId": "x"}]}).json()
+    client.post(
+        "/transactions/commit",
+        {"writes": [{"className": "TxRaw", "objectId": "x", "body": {"n": 1}}]},
+    )
+    read = client.post(
+        "/transactions/read", {"objects": [{"className": "TxRaw", "objectId": "x"}]}
+    ).json()
     version = read["results"][0]["version"]
     assert read["results"][0]["object"]["n"] == 1
     client.put("/classes/TxRaw/x", {"n": 2})
     with pytest.raises(LeanCloudError) as exc:
-        client.post("/transactions/commit", {
-            "checks": [{"className": "TxRaw", "objectId": "x", "version": version}],
-            "writes": [{"className": "TxRaw", "objectId": "x", "body": {"n": 3}}],
-        })
+        client.post(
+            "/transactions/commit",
+            {
+                "checks": [{"className": "TxRaw", "objectId": "x", "version": version}],
+                "writes": [{"className": "TxRaw", "objectId": "x", "body": {"n": 3}}],
+            },
+        )
     assert exc.value.code == 305
     assert client.get("/classes/TxRaw/x").json()["n"] == 2
 
