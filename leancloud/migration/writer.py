@@ -83,7 +83,9 @@ def _same_type(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 def _type_conflict(known: Dict[str, dict], types: Mapping[str, dict]) -> Optional[str]:
     for name, spec in types.items():
         current = known.get(name)
-        if current is not None and not _same_type(current, spec):
+        if current is None or current == spec:  # the common case, one C comparison
+            continue
+        if not _same_type(current, spec):
             return f"field '{name}' is {current['type']} in the schema, this row has {spec['type']}"
     return None
 
