@@ -35,7 +35,7 @@ import os
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
 import pytest
 from werkzeug.serving import make_server
@@ -74,10 +74,11 @@ class LiveServer:
 
 
 def start_server(
-    data_dir: str, host: str = "127.0.0.1", port: int = 0, **keys: Optional[str]
+    data_dir: str, host: str = "127.0.0.1", port: int = 0, **options: Any
 ) -> LiveServer:
-    """Start ``create_app(data_dir, **keys)`` on a threaded werkzeug server in the background."""
-    app = create_app(data_dir, **keys)
+    """Start ``create_app(data_dir, **options)`` on a threaded werkzeug server in the
+    background; ``options`` are keys and e.g. ``engine_app=`` for a LeanEngine."""
+    app = create_app(data_dir, **options)
     server = make_server(host, port, app, threaded=True)
     thread = threading.Thread(
         target=server.serve_forever, name="leancloud-test-server", daemon=True

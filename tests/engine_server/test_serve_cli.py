@@ -77,7 +77,11 @@ def test_engine_url_reaches_an_engine_over_http(tmp_path, serve):
     threading.Thread(target=engine_http.serve_forever, daemon=True).start()
     try:
         server = serve(
-            tmp_path, "--data", str(tmp_path), "--engine-url", f"http://127.0.0.1:{engine_http.port}"
+            tmp_path,
+            "--data",
+            str(tmp_path),
+            "--engine-url",
+            f"http://127.0.0.1:{engine_http.port}",
         )
         answer = post(server, "/functions/fail", {})
         assert answer.status_code == 409 and answer.json() == {"code": 321, "error": "nope"}

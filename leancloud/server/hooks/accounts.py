@@ -80,7 +80,9 @@ class AccountHooks(users.UserHooks):
         scope = _active(ON_LOGIN)
         if scope is None:
             return
-        reply = scope.post("/1.1/functions/_User/onLogin", {"object": users.render_user(reader, user_id)})
+        reply = scope.post(
+            "/1.1/functions/_User/onLogin", {"object": users.render_user(reader, user_id)}
+        )
         if reply is not None and not reply.ok:
             raise hook_error(reply)
 

@@ -36,8 +36,17 @@ HOOK_REJECTED = 142
 NO_HOOK_CLASSES = frozenset({"_Installation"})
 # Keys of an object dump that are not fields to write.
 _NOT_FIELDS = frozenset(
-    {"objectId", "createdAt", "updatedAt", "className", "__type", "__before", "__after",
-     "_updatedKeys", "__ignore_hooks"}
+    {
+        "objectId",
+        "createdAt",
+        "updatedAt",
+        "className",
+        "__type",
+        "__before",
+        "__after",
+        "_updatedKeys",
+        "__ignore_hooks",
+    }
 )
 # A _User hook never sees these, so its answer cannot carry them: keep the write's own.
 _KEPT_FROM_WRITE = ("password", "sessionToken")

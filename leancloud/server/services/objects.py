@@ -116,7 +116,9 @@ def _after(
 ) -> None:
     """Run an ``after*`` hook on the committed object, if the Engine has one."""
     if hooks is not None and hooks.wants(class_name, hook):
-        hooks.after(class_name, hook, {**_snapshot(storage, class_name, object_id), **(extra or {})})
+        hooks.after(
+            class_name, hook, {**_snapshot(storage, class_name, object_id), **(extra or {})}
+        )
 
 
 def _load_for_write(
