@@ -169,8 +169,9 @@ def _start(launch: Callable[[Callable[[], None]], Any], fn: Callable[..., Any],
     return future
 
 
-class Return(StopIteration):
-    """``raise Return(value)`` in a tasklet, as NDB's Python 2 code does."""
+class Return(Exception):
+    """``raise Return(value)`` in a tasklet, as NDB's Python 2 code does (a plain
+    ``return value`` works too)."""
 
 
 def _drive(generator: Any) -> Any:
