@@ -3,6 +3,8 @@ that records every request (called in-process, no sockets)."""
 
 import json
 import socket
+import threading
+import time
 
 import pytest
 from werkzeug.test import Client
@@ -148,3 +150,24 @@ def test_engine_options_are_checked(tmp_path, engine):
         create_app(str(tmp_path), engine_url="http://x", engine_app=engine, **KEYS)
     with pytest.raises(ValueError):
         create_app(str(tmp_path), engine_app=engine, hook_timeout=0, **KEYS)
+
+
+def test_a_function_that_hangs_times_out_with_leanclouds_error(tmp_path):
+    release = threading.Event()
+
+    def hanging_engine(environ, start_response):
+        if Request(environ).path != METADATAS:
+            release.wait(5)
+        return Response(json.dumps({"result": []}), content_type="application/json")(
+            environ, start_response
+        )
+
+    http = Client(create_app(str(tmp_path), engine_app=hanging_engine, hook_timeout=0.2, **KEYS))
+    started = time.monotonic()
+    try:
+        answer = http.post("/1.1/functions/slow", json={}, headers=APP)
+    finally:
+        release.set()
+    assert answer.status_code == 503
+    assert answer.json == {"code": 141, "error": "The request timed out on the server."}
+    assert time.monotonic() - started < 2
