@@ -497,6 +497,23 @@ class Query:
         state.update(changes)
         return Query(**state)
 
+    def _state(self) -> Tuple[Any, ...]:
+        return (
+            self._kind, self._ancestor, self._filters, self._orders, self._app,
+            self._namespace, self._projection, self._group_by,
+        )  # fmt: skip
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, Query):
+            return NotImplemented
+        return self._state() == other._state()
+
+    def __ne__(self, other: Any) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # filters may hold unhashable values
+
     def filter(self, *args: Node) -> "Query":
         """This query AND the given filters."""
         if not args:

@@ -11,7 +11,7 @@ something changed, the whole callback runs again, up to ``retries`` more times, 
 (``Rollback`` quietly: the transaction answers None).
 
 As in NDB, a transaction without ``xg=True`` touches one entity group (one root
-key), with ``xg=True`` at most 25, and only ancestor queries run inside one. Query
+key), with ``xg=True`` at most five, and only ancestor queries run inside one. Query
 results are not part of the commit's check: re-read with ``get`` what must not change.
 """
 
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 DEFAULT_RETRIES = 3
-MAX_ENTITY_GROUPS = 25
+MAX_ENTITY_GROUPS = 5  # NDB's documented limit for xg transactions
 _COLLISION = 305
 _MAX_BACKOFF = 0.05
 

@@ -105,6 +105,10 @@ def test_and_or_nest_and_flatten():
         ]
     }
     assert AND(QPerson.age > 1) == (QPerson.age > 1)
+    assert QPerson.query(QPerson.age > 1, QPerson.name == "a") == QPerson.query(
+        QPerson.age > 1
+    ).filter(QPerson.name == "a")
+    assert QPerson.query(QPerson.age > 1) != QPerson.query(QPerson.age > 2)
     assert QPerson.query(QPerson.age > 1).filter(QPerson.name == "a").filters == AND(
         QPerson.age > 1, QPerson.name == "a"
     )

@@ -272,6 +272,30 @@ def test_entity_groups(leancloud_clean_server):
     transaction(lambda: TxAccount(key=child, balance=1).put() and a.get())  # one group
 
 
+def test_tasklet_callback(leancloud_clean_server):
+    key = ndb.Key(TxCounter, "tasklet")
+    TxCounter(key=key, count=1).put()
+
+    @ndb.tasklet
+    def bump():
+        entity = yield key.get_async()
+        entity.count += 1
+        yield entity.put_async()
+        return entity.count
+
+    assert transaction(bump) == 2
+    assert key.get().count == 2
+
+
+def test_too_many_groups_even_with_xg(leancloud_clean_server):
+    def touch_six():
+        ndb.get_multi([ndb.Key(TxCounter, f"g{n}") for n in range(6)])
+
+    with pytest.raises(ndb.BadRequestError):
+        transaction(touch_six, xg=True)
+    transaction(lambda: ndb.get_multi([ndb.Key(TxCounter, f"g{n}") for n in range(5)]), xg=True)
+
+
 def test_read_only(leancloud_clean_server):
     key = ndb.Key(TxCounter, "ro")
     TxCounter(key=key, count=1).put()
