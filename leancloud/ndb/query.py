@@ -11,7 +11,11 @@ differ:
   else ``$ne`` plus ``$exists``: an entity without the property never matches;
 * ``prop == None`` matches a stored None, not a missing property;
 * ordering by a property leaves out entities that lack it (as the datastore does);
-* every order ends with ``objectId``, so the order is total.
+* every order ends with ``objectId``, so the order is total;
+* a projection fetches only its fields (``keys``); a repeated property comes back as
+  its whole list, not one entity per element as in NDB;
+* ``distinct`` is the one thing done here: LeanCloud cannot group, so rows whose
+  projected values were already seen are skipped (``count`` then counts by iterating).
 
 Cursors are positions in that total order: the order values and objectId of the last
 row (``where`` conditions "after this row"), so pages neither repeat nor skip rows
