@@ -12,11 +12,11 @@ A handler returns a JSON value (sent with status 200) or a ``Reply``, and raises
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, TypeVar
 
+from leancloud.server import safe_json
 from leancloud.server.errors import ApiError
 from leancloud.server.principal import Principal
 
@@ -52,17 +52,13 @@ class Reply:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Decode a JSON body; NaN/Infinity are not JSON and are refused like any garbage."""
+    """Decode a JSON body; NaN/Infinity and absurd nesting are refused like any garbage."""
     if not raw.strip():
         return None
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
+        return safe_json.loads(raw)
+    except safe_json.JsonInputError as exc:
         raise ApiError(107, f"Malformed json: {exc}.") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 class ApiRequest:

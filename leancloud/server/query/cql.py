@@ -27,12 +27,12 @@ Decisions where LeanCloud's grammar was loose or unknown:
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from leancloud.codec import format_date
+from leancloud.server import safe_json
 from leancloud.server.errors import ApiError
 from leancloud.server.names import check_class_name
 from leancloud.server.query.ast import Query
@@ -133,8 +133,8 @@ def decode_pvalues(text: Optional[str]) -> List[Any]:
 
 def _json(text: str) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return safe_json.loads(text)
+    except safe_json.JsonInputError:
         raise ApiError(107, "Malformed json: pvalues must be a JSON array.") from None
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
+from leancloud.server import safe_json
 from leancloud.server.errors import ApiError
 from leancloud.server.names import check_class_name, check_field_name
 from leancloud.server.query.ast import And, Node, Path, Query, RelatedTo
@@ -53,8 +53,8 @@ def _json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
-    except (ValueError, RecursionError):
+        return safe_json.loads(value)
+    except safe_json.JsonInputError:
         raise ApiError(107, "Malformed json object. A json dictionary is expected.") from None
 
 
