@@ -27,15 +27,17 @@ def endpoint(server):
     return Endpoint(server.url, server.app_id, server.master_key)
 
 
-@pytest.fixture
-def old(tmp_path):
-    """The app being left: filled from the sample export."""
-    data = tmp_path / "old"
+@pytest.fixture(scope="module")
+def old(tmp_path_factory):
+    """The app being left, filled from the sample export; the tests only read it."""
+    tmp_path = tmp_path_factory.mktemp("old")
+    data = tmp_path / "data"
     source = open_source(samples.write_export(str(tmp_path / "export")), str(tmp_path / "s"))
     target = LocalTarget(str(data), "http://old.test")
     assert run_import(source, target, str(data)).failed == 0
     target.close()
     server = start_server(str(data))
+    _fix_old_file_url(server)
     yield server
     server.stop()
 
@@ -59,7 +61,6 @@ def _fix_old_file_url(old):
 
 @pytest.mark.parametrize("raw", [True, False], ids=["export-extension", "standard-api"])
 def test_copy_from_one_running_server_to_another(old, new, tmp_path, raw):
-    _fix_old_file_url(old)
     source = ApiSource(endpoint(old), raw=raw)
     report = run_import(source, RemoteTarget(endpoint(new)), str(tmp_path / "ckpt"))
     assert report.failed == 0, report.format()
@@ -111,7 +112,6 @@ def test_copy_from_one_running_server_to_another(old, new, tmp_path, raw):
 
 
 def test_copy_from_a_server_into_a_data_dir_keeps_everything(old, tmp_path):
-    _fix_old_file_url(old)
     data = tmp_path / "copy"
     target = LocalTarget(str(data), "http://copy.test")
     report = run_import(ApiSource(endpoint(old)), target, str(data))
@@ -191,7 +191,6 @@ def test_a_wrong_master_key_stops_the_import_instead_of_failing_every_row(new, t
 
 
 def test_an_interrupted_live_copy_resumes_from_the_scan_cursor(old, new, tmp_path, monkeypatch):
-    _fix_old_file_url(old)
     real = RemoteTarget.write_objects
     calls = []
 
@@ -220,7 +219,6 @@ def test_an_interrupted_live_copy_resumes_from_the_scan_cursor(old, new, tmp_pat
 
 
 def test_a_dry_run_into_a_server_writes_nothing(old, new, tmp_path):
-    _fix_old_file_url(old)
     options = ImportOptions(dry_run=True)
     report = run_import(
         ApiSource(endpoint(old)), RemoteTarget(endpoint(new)), str(tmp_path), options
