@@ -335,3 +335,21 @@ def test_get_indexes(people):
 def test_query_without_model_class_is_a_kind_error(leancloud_clean_server):
     with pytest.raises(ndb.KindError):
         Query(kind="NoSuchKind").fetch()
+
+
+class QLink(ndb.Model):
+    target = ndb.KeyProperty()
+
+
+def test_cursors_fall_back_to_skip_for_values_the_server_cannot_compare(leancloud_clean_server):
+    ndb.put_multi([QLink(id=n, target=ndb.Key(QPerson, f"p{n % 3}")) for n in range(1, 6)])
+    q = QLink.query().order(QLink.target)
+    everyone = [link.key.id() for link in q.fetch()]
+    assert sorted(everyone) == [1, 2, 3, 4, 5]
+    seen, cursor, more = [], None, True
+    while more:
+        page, cursor, more = q.fetch_page(2, start_cursor=cursor)
+        seen += [link.key.id() for link in page]
+        cursor = Cursor(urlsafe=cursor.urlsafe())
+    assert seen == everyone
+    assert cursor._state["after"] is None and cursor._state["skip"] == 5
