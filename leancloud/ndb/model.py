@@ -238,24 +238,31 @@ class Model(metaclass=MetaModel):
         return key.get_async(**ctx_options)
 
     @classmethod
-    def get_or_insert(cls, name: str, parent: Optional[Key] = None, app: Optional[str] = None,
-                      namespace: Optional[str] = None, context_options: Any = None,
-                      **kwds: Any) -> "Model":
-        """The entity with key name ``name``, created from ``kwds`` in a transaction if missing."""
-        return cls.get_or_insert_async(
-            name, parent, app, namespace, context_options, **kwds
-        ).get_result()
+    def _get_arg(cls, kwds: Dict[str, Any], name: str) -> Any:
+        """A keyword meant for the method: ``_name``, or ``name`` unless it is a property."""
+        if "_" + name in kwds:
+            return kwds.pop("_" + name)
+        if name in kwds and not isinstance(getattr(cls, name, None), Property):
+            return kwds.pop(name)
+        return None
 
     @classmethod
-    def get_or_insert_async(cls, name: str, parent: Optional[Key] = None, app: Optional[str] = None,
-                            namespace: Optional[str] = None, context_options: Any = None,
-                            **kwds: Any) -> Future:
+    def get_or_insert(cls, *args: Any, **kwds: Any) -> "Model":
+        """``get_or_insert(name, parent=, app=, namespace=, context_options=, **values)``:
+        the entity with key name ``name``, created from ``values`` in a transaction if
+        missing. (``_parent=`` etc. when the model has a property of that name.)"""
+        return cls.get_or_insert_async(*args, **kwds).get_result()
+
+    @classmethod
+    def get_or_insert_async(cls, *args: Any, **kwds: Any) -> Future:
         from leancloud.ndb.tasklets import run_in_thread
         from leancloud.ndb.transaction import transaction
 
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"name must be a non-empty string, not {name!r}")
-        key = Key(cls._get_kind(), name, parent=parent, app=app, namespace=namespace)
+        if len(args) != 1 or not isinstance(args[0], str) or not args[0]:
+            raise TypeError(f"get_or_insert takes one key name (a non-empty string), not {args!r}")
+        parent, app, namespace = (cls._get_arg(kwds, n) for n in ("parent", "app", "namespace"))
+        cls._get_arg(kwds, "context_options")
+        key = Key(cls._get_kind(), args[0], parent=parent, app=app, namespace=namespace)
 
         def txn() -> "Model":
             entity = key.get()

@@ -321,3 +321,54 @@ def test_put_replaces_the_whole_entity(leancloud_server):
     del entity.b
     entity.put()
     assert set(entity.key.get()._properties) == {"a"}
+
+
+# -- queries, get_or_insert, pickling ---------------------------------------------------------
+
+
+def test_query_shortcut_ands_positional_filters(leancloud_clean_server):
+    harry = Person(name="Harry Potter", age=11)
+    ndb.put_multi([harry, Person(name="Harry Potter", age=40), Person(name="Ron", age=11)])
+    shortcut = Person.query(Person.name == "Harry Potter", Person.age <= 11)
+    longhand = Person.query().filter(Person.name == "Harry Potter", Person.age <= 11)
+    assert shortcut.fetch() == longhand.fetch() == [harry]
+    assert Person.query(ancestor=None, namespace="").kind == "Person"  # keywords go to Query()
+    assert Person.gql("WHERE age = :1 ORDER BY name", 11).fetch() == sorted(
+        Person.query(Person.age == 11).fetch(), key=lambda p: p.name
+    )
+
+
+def test_get_or_insert(leancloud_clean_server):
+    first = Person.get_or_insert("arthur", name="Arthur", age=42)
+    assert first.key == ndb.Key("Person", "arthur") and first.name == "Arthur"
+    again = Person.get_or_insert("arthur", name="Somebody else")
+    assert again == first  # the existing entity; the keywords are discarded
+    child = Person.get_or_insert_async("kid", parent=first.key, age=1).get_result()
+    assert child.key == ndb.Key("Person", "arthur", "Person", "kid")
+    with pytest.raises(TypeError):
+        Person.get_or_insert(5)
+
+
+def test_get_or_insert_creates_once_under_contention(leancloud_clean_server):
+    import threading
+
+    results = []
+
+    def race(n):
+        results.append(Person.get_or_insert("contended", name=f"writer {n}"))
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({entity.name for entity in results}) == 1
+    assert ndb.Key("Person", "contended").get().name == results[0].name
+
+
+def test_entities_pickle():
+    import pickle
+
+    entity = SuperPerson(id=3, name="Molly", alt_name="Sally")
+    clone = pickle.loads(pickle.dumps(entity))
+    assert clone == entity and clone.alt_name == "Sally" and clone.key == ndb.Key("SuperPerson", 3)

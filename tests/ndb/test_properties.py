@@ -288,7 +288,7 @@ class Resident(ndb.Model):
     address = ndb.StructuredProperty(Address)
 
 
-class LocalPerson(ndb.Model):
+class LocalResident(ndb.Model):
     name = ndb.StringProperty()
     address = ndb.LocalStructuredProperty(Address)
     packed = ndb.LocalStructuredProperty(Address, compressed=True, repeated=True)
@@ -342,7 +342,7 @@ def test_repeated_structured_round_trip(leancloud_server):
 
 
 def test_local_structured_property_is_an_opaque_blob(leancloud_server):
-    p = LocalPerson(
+    p = LocalResident(
         name="Harry Potter",
         address=Address(street="4 Privet Drive", city="Little Whinging"),
         packed=[Address(city="Hogwarts")],
@@ -361,7 +361,7 @@ def test_local_structured_property_is_an_opaque_blob(leancloud_server):
 def test_to_dict_turns_structures_into_dicts():
     p = Resident(name="H", address=Address(city="L"))
     assert p.to_dict() == {"name": "H", "address": {"street": None, "city": "L"}}
-    assert LocalPerson(address=Address(city="L")).to_dict(include=["address"]) == {
+    assert LocalResident(address=Address(city="L")).to_dict(include=["address"]) == {
         "address": {"street": None, "city": "L"}
     }
 
@@ -612,3 +612,71 @@ def test_conversions_stack_down_to_the_base_and_back(leancloud_server):
     assert LowerStringProperty.calls == [("from_base", "hello")]
     assert fetched.sq == 3  # base first on the way back: sqrt, then -1
     assert fetched.when == FuzzyDate(day)
+
+
+# -- comparisons build the query side's nodes with wire values -------------------------------
+
+
+def test_comparison_operators_give_filter_nodes():
+    from leancloud.ndb.query import FilterNode, PropertyOrder
+
+    assert (Resident.name == "Harry") == FilterNode("name", "=", "Harry")
+    assert (Options.renamed != 3) == FilterNode("stored_as", "!=", 3)
+    assert (Options.many < 3) == FilterNode("many", "<", 3)  # one element of a repeated value
+    assert (Options.defaulted <= True) == FilterNode("defaulted", "<=", 1)
+    assert (Everything.at > dt.datetime(2020, 1, 1)) == FilterNode(
+        "at", ">", {"__type": "Date", "iso": "2020-01-01T00:00:00.000Z"}
+    )
+    assert (Everything.day >= dt.date(2020, 1, 1)) == FilterNode(
+        "day", ">=", {"__type": "Date", "iso": "2020-01-01T00:00:00.000Z"}
+    )
+    assert (Everything.ref == ndb.Key("K", 1)) == FilterNode("ref", "=", mapping.key_to_wire(ndb.Key("K", 1)))
+    assert (Everything.where == ndb.GeoPt(1, 2)) == FilterNode(
+        "where", "=", {"__type": "GeoPoint", "latitude": 1.0, "longitude": 2.0}
+    )
+    assert (Resident.name == None) == FilterNode("name", "=", None)  # noqa: E711
+    assert Options.chosen.IN(["red", "green"]) == FilterNode("chosen", "in", ["red", "green"])
+    assert Options.chosen._IN(("red",)) == FilterNode("chosen", "in", ["red"])
+    assert -Resident.name == PropertyOrder("name", True)
+    assert +Options.renamed == PropertyOrder("stored_as", False)
+
+
+def test_comparison_values_are_validated_and_converted():
+    from leancloud.ndb.query import FilterNode
+
+    assert (Stacked.word == "  HeLLo ") == FilterNode("word", "=", "hello")
+    assert (Stacked.sq == 3) == FilterNode("sq", "=", 16)
+    assert (Options.lowered == "ABC") == FilterNode("lowered", "=", "abc")
+    with pytest.raises(ndb.BadValueError):
+        Options.chosen == "blue"
+    with pytest.raises(ndb.BadValueError):
+        Options.renamed == "three"
+    for unindexed in (Everything.t, Everything.b, Everything.js, LocalResident.address):
+        with pytest.raises(ndb.BadFilterError):
+            unindexed == "x"
+
+
+def test_key_and_structured_comparisons():
+    from leancloud.ndb.query import ConjunctionNode, FilterNode, PropertyOrder
+
+    key = ndb.Key("Resident", 1)
+    assert (Resident.key == key) == FilterNode("objectId", "=", mapping.object_id_for_key(key))
+    assert (Resident.key > key) == FilterNode("objectId", ">", mapping.object_id_for_key(key))
+    assert -Resident.key == PropertyOrder("objectId", True)
+    assert (Resident.address.city == "London") == FilterNode("address.city", "=", "London")
+    assert (Resident.address == Address(city="London", street="Baker St")) == ConjunctionNode(
+        FilterNode("address.city", "=", "London"), FilterNode("address.street", "=", "Baker St")
+    )
+    with pytest.raises(ndb.BadFilterError):
+        Resident.address < Address(city="x")
+
+
+def test_queries_on_properties_run_on_the_server(leancloud_clean_server):
+    london = Resident(name="Sherlock", address=Address(street="221B Baker Street", city="London"))
+    Resident(name="Harry", address=Address(street="4 Privet Drive", city="Little Whinging")).put()
+    london.put()
+    assert Resident.query(Resident.address.city == "London").fetch() == [london]
+    assert Resident.query(Resident.address == Address(city="London")).fetch() == [london]
+    assert Resident.query(Resident.key == london.key).get() == london
+    names = [r.name for r in Resident.query().order(-Resident.name)]
+    assert names == ["Sherlock", "Harry"]
