@@ -353,3 +353,35 @@ def test_cursors_fall_back_to_skip_for_values_the_server_cannot_compare(leanclou
         cursor = Cursor(urlsafe=cursor.urlsafe())
     assert seen == everyone
     assert cursor._state["after"] is None and cursor._state["skip"] == 5
+
+
+class QEmployee(ndb.Model):
+    name = ndb.StringProperty()
+    rank = ndb.IntegerProperty()
+
+
+class QDocAddress(ndb.Model):
+    street = ndb.StringProperty()
+    city = ndb.StringProperty()
+
+
+class QDocPerson(ndb.Model):
+    name = ndb.StringProperty()
+    age = ndb.IntegerProperty()
+    address = ndb.StructuredProperty(QDocAddress)
+
+
+def test_the_documents_query_examples(leancloud_clean_server):
+    # the document's names, on kinds of their own (the kind registry is global)
+    Person, Address, Employee = QDocPerson, QDocAddress, QEmployee
+    Person(name="Harry Potter", age=11, address=Address(city="London")).put()
+    Person(name="Harry Potter", age=10, address=Address(city="Little Whinging")).put()
+    by_args = Person.query(Person.name == "Harry Potter", Person.age >= 11)
+    by_filter = Person.query().filter(Person.name == "Harry Potter", Person.age >= 11)
+    assert by_args == by_filter
+    assert [p.age for p in by_args.fetch()] == [11]
+    qry = Person.query(Person.address.city == "London")
+    assert [p.address.city for p in qry] == ["London"]
+    ndb.put_multi([Employee(name=f"e{rank}", rank=rank) for rank in range(1, 8)])
+    ranks = sorted(e.rank for e in Employee.query(Employee.rank.IN([4, 5, 6])))
+    assert ranks == [4, 5, 6]
