@@ -39,15 +39,20 @@ def _write_atomically(path: str, content: bytes) -> None:
     os.replace(path + ".tmp", path)
 
 
-def _file_content(source: Source, row: Dict[str, Any]) -> Optional[bytes]:
+def _is_external(row: Dict[str, Any]) -> bool:
+    """An external file lives at its own url, which the row keeps."""
     meta = row.get("metaData")
-    if isinstance(meta, dict) and meta.get("__source") == "external":
-        return None  # lives at its own url, which the row keeps
+    return isinstance(meta, dict) and meta.get("__source") == "external"
+
+
+def _file_content(source: Source, row: Dict[str, Any]) -> bytes:
     content = source.file_content(row)
+    if content is not None:
+        return content
     url = row.get("url")
-    if content is None and isinstance(url, str) and url.startswith(("http://", "https://")):
-        content = download(url)
-    return content
+    if not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+        raise ValueError("not held by the source and no url to download it from")
+    return download(url)
 
 
 def _export_unit(
@@ -74,13 +79,14 @@ def _export_file(source: Source, row: Any, location: str, directory: str, report
     object_id = row.get("objectId") if isinstance(row, dict) else None
     if not isinstance(object_id, str) or "/" in object_id or object_id in ("", ".", ".."):
         return
+    if _is_external(row):
+        return
     try:
         content = _file_content(source, row)
     except (OSError, LeanCloudError, ValueError) as exc:
         report.warnings.append(f"{location}: content of file {object_id} not saved: {exc}")
         return
-    if content is not None:
-        _write_atomically(os.path.join(directory, FILES_DIR, object_id), content)
+    _write_atomically(os.path.join(directory, FILES_DIR, object_id), content)
 
 
 def run_export(source: Source, directory: str, progress: Optional[Progress] = None) -> Report:

@@ -228,3 +228,33 @@ def test_a_dry_run_into_a_server_writes_nothing(old, new, tmp_path):
     master = {"X-LC-Id": new.app_id, "X-LC-Key": new.master_key + ",master"}
     assert requests.get(f"{new.url}/1.1/schemas/Post", headers=master).status_code == 404
     assert requests.get(f"{new.url}/files/gamma/avatar.png").status_code == 404
+
+
+def test_cli_copies_from_a_live_server_into_a_data_dir(old, tmp_path, capsys):
+    from leancloud.__main__ import main
+
+    data = str(tmp_path / "data")
+    flags = ["--from", old.url, "--from-app-id", old.app_id, "--from-master-key", old.master_key]
+    assert main(["import", *flags, "--data", data, "--public-url", "http://x.test"]) == 0
+    out = capsys.readouterr().out
+    assert "Import summary" in out and "Post.fans" in out
+    assert len(samples.snapshot(data)["Post"]) == 5
+    assert main(["import", "somewhere", *flags, "--data", data]) == 1
+    assert "either SOURCE or --from" in capsys.readouterr().err
+
+
+def test_export_warns_about_file_contents_it_cannot_get(old, tmp_path, monkeypatch):
+    from leancloud.migration import run_export
+
+    source = ApiSource(endpoint(old), raw=False)  # like LeanCloud: no content by key
+    monkeypatch.setattr(source, "file_content", lambda row: None)
+    report = run_export(source, str(tmp_path / "out"), None)
+    assert report.warnings == []  # the url reaches the old server
+    monkeypatch.setattr("leancloud.migration.exporter.download", _refuse)
+    report = run_export(source, str(tmp_path / "out2"), None)
+    assert len(report.warnings) == 1 and samples.FILE_ID in report.warnings[0]
+    assert not (tmp_path / "out2" / "files").exists()
+
+
+def _refuse(url):
+    raise ConnectionError(f"cannot reach {url}")
