@@ -12,6 +12,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from leancloud.server import passwords
 from leancloud.testing import _point_sdk_at, start_server
 
 HOOK_TIMEOUT = 1.0
@@ -58,6 +59,8 @@ def _engine_servers():
 @pytest.fixture
 def engine_server(_engine_servers, monkeypatch):
     """``engine_server(engine, mode)``: the running server, with the SDK pointed at it."""
+
+    monkeypatch.setattr(passwords, "DEFAULT_COST", passwords.ScryptCost(n=16, r=1, p=1))
 
     def start(engine, mode):
         server = _engine_servers.get(engine, mode)

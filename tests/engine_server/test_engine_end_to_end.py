@@ -100,6 +100,8 @@ def user_after_save(user):
 def on_login(user):
     if user.get("banned"):
         raise LeanEngineError(code=403, message="banned user")
+    # writing to the server from onLogin must not wait on the log-in's own transaction
+    leancloud.Object.extend("LoginLog")(username=user.get("username")).save()
 
 
 @engine.on_auth_data
@@ -299,6 +301,8 @@ def test_on_login_refuses_a_banned_user(server):
     user.set("banned", True)
     user.save()
     assert error_of(leancloud.User().login, name, "pw") == (403, "banned user")
+    logged = leancloud.Query("LoginLog").equal_to("username", name).find()
+    assert len(logged) == 1  # the refused log-in got no further
 
 
 def test_on_auth_data_changes_or_refuses_the_auth_data(server):

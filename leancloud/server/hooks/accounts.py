@@ -5,8 +5,12 @@ neither the request nor the Engine; ``AccountHooks`` (installed there by ``creat
 when an Engine is configured) finds both in ``engine_scope``, which the HTTP layer opens
 around every handler. Without an Engine, or outside a request, they do nothing.
 
-* ``onLogin`` runs before a log-in succeeds: a refusal fails the log-in with the hook's
-  own code, message and status.
+* ``onLogin`` decides whether a log-in succeeds: a refusal fails it with the hook's own
+  code, message and status. The users service asks inside its write transaction, but
+  the Engine is called once the transaction is over and before the answer goes out, so
+  the database is never locked while the Engine thinks (or calls the server back). The
+  refused caller gets no session token; the log-in's own bookkeeping (failed attempts
+  cleared, a first token minted) stays, as after any correct password.
 * ``onAuthData`` runs before an authData log-in or link and may return changed authData.
 * ``onVerified`` runs once the request has succeeded (after the commit); its failures
   are only logged.
@@ -34,6 +38,7 @@ log = logging.getLogger("leancloud.server.engine")
 class _Scope:
     client: EngineClient
     production: bool
+    before_reply: List[Callable[[], None]] = field(default_factory=list)
     after_success: List[Callable[[], None]] = field(default_factory=list)
 
     def post(self, path: str, body: Dict[str, Any]) -> Optional[EngineReply]:
@@ -47,8 +52,9 @@ _scope: ContextVar[Optional[_Scope]] = ContextVar("leancloud_server_engine", def
 
 @contextmanager
 def engine_scope(client: Optional[EngineClient], production: bool = True) -> Iterator[None]:
-    """Let the account hooks reach ``client`` while a handler runs; the deferred
-    ``onVerified`` calls run when it returns (not when it raises)."""
+    """Let the account hooks reach ``client`` while a handler runs. When it returns (not
+    when it raises), the deferred checks run (``onLogin``: they may still fail the
+    request), then the deferred notifications (``onVerified``)."""
     if client is None:
         yield
         return
@@ -58,6 +64,8 @@ def engine_scope(client: Optional[EngineClient], production: bool = True) -> Ite
         yield
     finally:
         _scope.reset(token)
+    for check in scope.before_reply:
+        check()
     for call in scope.after_success:
         call()
 
@@ -80,11 +88,14 @@ class AccountHooks(users.UserHooks):
         scope = _active(ON_LOGIN)
         if scope is None:
             return
-        reply = scope.post(
-            "/1.1/functions/_User/onLogin", {"object": users.render_user(reader, user_id)}
-        )
-        if reply is not None and not reply.ok:
-            raise hook_error(reply)
+        body = {"object": users.render_user(reader, user_id)}
+
+        def check() -> None:
+            reply = scope.post("/1.1/functions/_User/onLogin", body)
+            if reply is not None and not reply.ok:
+                raise hook_error(reply)
+
+        scope.before_reply.append(check)
 
     def after_verified(self, reader: Any, user_id: str, kind: str) -> None:
         scope = _active(on_verified_name(kind))
