@@ -199,20 +199,34 @@ def run_import(
     run.schema()
     units = source.units()
     progress = progress or Progress(len(units))
+    complete = True
     for unit in units:
         if checkpoint.finished(unit.key):
             continue
         progress.start(_unit_name(unit), unit.total)
-        position = checkpoint.position(unit.key)
-        for batch in _batches(unit.read(position), options.batch_size):
-            run.write(unit, batch)
-            position = batch[-1].position
-            checkpoint.save(unit.key, position)
-            progress.advance(len(batch))
-        checkpoint.save(unit.key, position, finished=True)
+        try:
+            _import_unit(run, unit, checkpoint, progress)
+        except (LeanCloudError, ValueError) as exc:
+            if _fatal(exc):
+                raise
+            # One unreadable class (a system class the source will not scan, a relation
+            # without a known target) must not cost the others; a re-run retries it.
+            report.fail(_unit_name(unit), unit.key, f"reading stopped: {exc}")
+            complete = False
     progress.done()
-    checkpoint.clear()
+    if complete:
+        checkpoint.clear()
     return report
+
+
+def _import_unit(run: _Run, unit: Unit, checkpoint: Any, progress: Progress) -> None:
+    position = checkpoint.position(unit.key)
+    for batch in _batches(unit.read(position), run.options.batch_size):
+        run.write(unit, batch)
+        position = batch[-1].position
+        checkpoint.save(unit.key, position)
+        progress.advance(len(batch))
+    checkpoint.save(unit.key, position, finished=True)
 
 
 def _fatal(exc: Exception) -> bool:

@@ -258,3 +258,24 @@ def test_export_warns_about_file_contents_it_cannot_get(old, tmp_path, monkeypat
 
 def _refuse(url):
     raise ConnectionError(f"cannot reach {url}")
+
+
+def test_a_class_the_source_refuses_to_scan_does_not_stop_the_others(
+    old, new, tmp_path, monkeypatch
+):
+    real = Endpoint.call
+
+    def refuse_installations(self, method, path, params=None, body=None):
+        if path.endswith("/_Installation"):
+            raise LeanCloudError(119, "This class cannot be scanned.")
+        return real(self, method, path, params, body)
+
+    monkeypatch.setattr(Endpoint, "call", refuse_installations)
+    ckpt = str(tmp_path / "ckpt")
+    report = run_import(ApiSource(endpoint(old)), RemoteTarget(endpoint(new)), ckpt)
+    assert report.classes["Post"].inserted == 5
+    assert any(e.startswith("_Installation: reading stopped") for e in report.errors)
+    monkeypatch.setattr(Endpoint, "call", real)
+    again = run_import(ApiSource(endpoint(old)), RemoteTarget(endpoint(new)), ckpt)
+    assert list(again.classes) == ["_Installation"]  # only what was left is retried
+    assert again.classes["_Installation"].inserted == 1
