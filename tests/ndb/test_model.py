@@ -372,3 +372,31 @@ def test_entities_pickle():
     entity = SuperPerson(id=3, name="Molly", alt_name="Sally")
     clone = pickle.loads(pickle.dumps(entity))
     assert clone == entity and clone.alt_name == "Sally" and clone.key == ndb.Key("SuperPerson", 3)
+
+
+# -- the porting guide ------------------------------------------------------------------------
+
+
+def _guide_blocks():
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parents[2] / "docs" / "ndb.md").read_text(encoding="utf-8")
+    section = text.split("## The App Engine example", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_the_porting_guide_examples_run(leancloud_server, tmp_path, monkeypatch, capsys):
+    from leancloud.server.storage.sqlite import SQLiteStorage
+
+    blocks = _guide_blocks()
+    assert len(blocks) == 5
+    monkeypatch.setattr(ndb.Model, "_kind_map", dict(ndb.Model._kind_map))  # the guide redefines Person
+    namespace = {"__name__": "guide"}
+    for index, block in enumerate(blocks):
+        storage = SQLiteStorage(str(tmp_path / f"guide-{index}.db"))
+        monkeypatch.setattr(leancloud_server.app, "storage", storage)
+        exec(compile(block, f"docs/ndb.md block {index}", "exec"), namespace)
+        storage.close()
+    printed = capsys.readouterr().out
+    assert "GenericProperty('max_stretch')" in printed and "'rasta_name'" in printed

@@ -11,7 +11,7 @@ App Engine keys are chosen by the application (``Key('Person', 'arthur')``) and
   writable by the caller, as on any update;
 * with ``if_absent`` an existing object is left untouched (``created`` tells which).
 
-objectIds are 1 to 512 characters of ``A-Z a-z 0-9 . _ - ~``: safe in a URL path and
+objectIds are 1 to 4096 characters of ``A-Z a-z 0-9 . _ - ~``: safe in a URL path and
 never a ``,`` (which separates ids in a delete).
 """
 
@@ -28,7 +28,7 @@ from leancloud.server.services.objects import _split_acl, check_write, now
 from leancloud.server.services.ops import apply_changes
 from leancloud.server.storage.base import StoredObject, WriteTx
 
-_OBJECT_ID = re.compile(r"[A-Za-z0-9._~-]{1,512}\Z")
+_OBJECT_ID = re.compile(r"[A-Za-z0-9._~-]{1,4096}\Z")
 
 
 def check_object_id(object_id: Any) -> str:
