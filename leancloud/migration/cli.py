@@ -26,6 +26,11 @@ def _server_flags(parser: argparse.ArgumentParser, prefix: str, what: str) -> No
 
 def add_commands(commands: "argparse._SubParsersAction") -> None:
     """Register ``import`` and ``export`` on the main parser's subcommands."""
+    _add_import(commands)
+    _add_export(commands)
+
+
+def _add_import(commands: "argparse._SubParsersAction") -> None:
     parser = commands.add_parser(
         "import",
         help="import a LeanCloud export, a BSON backup or a live app",
@@ -80,6 +85,8 @@ def add_commands(commands: "argparse._SubParsersAction") -> None:
     )
     parser.set_defaults(run=import_command)
 
+
+def _add_export(commands: "argparse._SubParsersAction") -> None:
     parser = commands.add_parser(
         "export",
         help="export a data directory or a running server to JSON Lines",
