@@ -40,11 +40,11 @@ def _value(value: Any) -> Any:
         return {key: _value(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_value(item) for item in value]
-    if type(value).__name__ == "ObjectId":
-        return str(value)
     if type(value).__name__ == "Decimal128":
         return float(value.to_decimal())
-    return value
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)  # ObjectId, UUID, Regex...: their text is the portable form
 
 
 def _stamp(value: Any) -> Any:

@@ -48,6 +48,10 @@ def test_documents_become_rest_rows():
         "place": {"__type": "GeoPoint", "latitude": 39.9, "longitude": 116.4},
         "ACL": {"*": {"read": True}, "u1": {"read": True, "write": True}},
     }
+    import uuid
+
+    odd = from_mongo({"_id": "x", "u": uuid.UUID(int=1), "d": bson.Decimal128("1.5")})
+    assert odd == {"objectId": "x", "u": "00000000-0000-0000-0000-000000000001", "d": 1.5}
     assert from_mongo({"_id": "x", "_rperm": ["*"], "_wperm": ["u1"]})["ACL"] == {
         "*": {"read": True},
         "u1": {"write": True},
