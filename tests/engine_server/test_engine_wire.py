@@ -23,6 +23,7 @@ class FakeEngine:
 
     def __init__(self, *names):
         self.names = list(names)
+        self.metadata_status = 200
         self.answers = {}
         self.calls = []
 
@@ -30,7 +31,7 @@ class FakeEngine:
         request = Request(environ)
         self.calls.append((request.path, request.headers, request.get_json(silent=True)))
         if request.path == METADATAS:
-            status, answer = 200, {"result": self.names}
+            status, answer = self.metadata_status, {"result": self.names}
         else:
             status, answer = self.answers.get(request.path, (404, {"code": 404, "error": "no"}))
         return Response(json.dumps(answer), status, content_type="application/json")(
@@ -113,6 +114,15 @@ def test_a_404_makes_the_registry_be_read_again(engine, http):
     http.post("/1.1/functions/missing", json={}, headers=APP)  # 404: read the registry again
     http.post("/1.1/classes/Todo", json={"n": 2}, headers=APP)
     assert engine.paths()[-1] == "/1.1/functions/Todo/afterSave"
+
+
+def test_a_failed_registry_read_keeps_the_names_last_read(engine, http):
+    engine.metadata_status = 500
+    http.post("/1.1/functions/missing", json={}, headers=APP)  # stale, and the read fails
+    assert http.post("/1.1/classes/Other", json={"n": 1}, headers=APP).status_code == 201
+    assert "/1.1/functions/Other/beforeSave" not in engine.paths()
+    engine.answers["/1.1/functions/Todo/beforeSave"] = (400, {"code": 1, "error": "no"})
+    assert http.post("/1.1/classes/Todo", json={"n": 1}, headers=APP).json["code"] == 142
 
 
 def test_unknown_functions_get_leanclouds_answer(engine, http):

@@ -6,9 +6,11 @@ LeanEngine app answers them: ``POST /1.1/functions/...`` or ``/1.1/call/...`` wi
 for hooks, ``X-LC-Session`` for a calling user and ``X-LC-Prod``.
 
 The registry of what the Engine defines comes from ``/1.1/functions/_ops/metadatas``
-(read with the master key): on start, again whenever the Engine answers 404, and after
-a failed read on the next need. Hooks the Engine does not define are not called, so
-writes to classes without hooks cost no round trip.
+(read with the master key): on start, and again on the next need after the Engine
+answered 404 or a read failed. Hooks the Engine does not define are not called, so
+writes to classes without hooks cost no round trip. A failed read keeps the names last
+read; before any read succeeded, every hook is assumed defined (an Engine that is down
+then refuses guarded writes rather than letting them skip their hooks).
 """
 
 from __future__ import annotations
@@ -145,7 +147,8 @@ class EngineClient:
         self.transport = transport
         self.config = config
         self.timeout = timeout
-        self._names: Optional[FrozenSet[str]] = None
+        self._names: Optional[FrozenSet[str]] = None  # None: never read yet
+        self._stale = True
         self._lock = threading.Lock()
 
     def headers(
@@ -175,13 +178,23 @@ class EngineClient:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         reply = self.transport.post(path, self.headers(**header_options), data, self.timeout)
         if reply.status == 404:
-            self.forget_names()
+            self._stale = True
         return reply
 
     # -- the registry ------------------------------------------------------------
 
     def refresh(self) -> Optional[FrozenSet[str]]:
-        """Read the Engine's names now; None (and retried on the next need) if it fails."""
+        """Read the Engine's names now; on failure keep the last ones (and retry later)."""
+        self._stale = False
+        names = self._read_names()
+        with self._lock:
+            if names is None:
+                self._stale = True
+            else:
+                self._names = names
+            return self._names
+
+    def _read_names(self) -> Optional[FrozenSet[str]]:
         try:
             reply = self.post(METADATAS_PATH, {}, master=True)
         except ApiError as exc:
@@ -191,19 +204,12 @@ class EngineClient:
         if not reply.ok or not isinstance(result, list):
             log.warning("the Engine's %s answered %s %r", METADATAS_PATH, reply.status, reply.body)
             return None
-        names = frozenset(name for name in result if isinstance(name, str))
-        with self._lock:
-            self._names = names
-        return names
-
-    def forget_names(self) -> None:
-        with self._lock:
-            self._names = None
+        return frozenset(name for name in result if isinstance(name, str))
 
     def defines(self, name: str) -> bool:
-        """Whether the Engine defines ``name``; when that cannot be known, assume it does
+        """Whether the Engine defines ``name``; when that was never learnt, assume it does
         (the call itself then tells: 404 means it does not)."""
-        names = self._names if self._names is not None else self.refresh()
+        names = self.refresh() if self._stale else self._names
         return names is None or name in names
 
 
