@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from leancloud import client
 from leancloud.errors import LeanCloudError
 from leancloud.ndb import mapping
-from leancloud.ndb.context import current_backend, send_batch, raise_failure
+from leancloud.ndb.context import current_backend, raise_failure, send_batch
 from leancloud.ndb.errors import BadArgumentError, BadValueError
 from leancloud.ndb.key import Key
 from leancloud.ndb.tasklets import Future, run_async
@@ -187,8 +187,11 @@ def _complete_keys(entities: Sequence[Any]) -> List[Key]:
         for offset, index in enumerate(indexes):
             incomplete = keys[index]
             assert incomplete is not None
-            keys[index] = Key(pairs=incomplete.pairs()[:-1] + ((kind, start + offset),),
-                              app=incomplete.app(), namespace=namespace)
+            keys[index] = Key(
+                pairs=incomplete.pairs()[:-1] + ((kind, start + offset),),
+                app=incomplete.app(),
+                namespace=namespace,
+            )
     return [key for key in keys if key is not None]
 
 
@@ -222,8 +225,13 @@ def delete_multi(keys: Sequence[Key], **ctx_options: Any) -> List[None]:
 # -- ids --------------------------------------------------------------------------------
 
 
-def allocate_ids_async(model: type, size: Optional[int] = None, max: Optional[int] = None,
-                       parent: Optional[Key] = None, **ctx_options: Any) -> Future:
+def allocate_ids_async(
+    model: type,
+    size: Optional[int] = None,
+    max: Optional[int] = None,
+    parent: Optional[Key] = None,
+    **ctx_options: Any,
+) -> Future:
     """``(start, end)`` of ids reserved for ``model``'s kind; see the module docstring."""
     if (size is None) == (max is None):
         raise BadArgumentError("allocate_ids takes exactly one of size and max")
@@ -252,8 +260,9 @@ def _counter_path(kind: str, namespace: str) -> str:
     return f"/classes/{COUNTER_CLASS}/{mapping.class_name_for_kind(kind, namespace)}"
 
 
-def _allocate(kind: str, namespace: str, size: Optional[int] = None,
-              max: Optional[int] = None) -> Tuple[int, int]:
+def _allocate(
+    kind: str, namespace: str, size: Optional[int] = None, max: Optional[int] = None
+) -> Tuple[int, int]:
     counter = mapping.class_name_for_kind(kind, namespace)
     create = {
         "method": "PUT",
@@ -279,8 +288,9 @@ def _allocate(kind: str, namespace: str, size: Optional[int] = None,
         if last >= max:
             return (last + 1, max)  # nothing new: an empty range, as NDB answers
         try:
-            client.put(_counter_path(kind, namespace), {"last": max},
-                       query={"where": {"last": last}})
+            client.put(
+                _counter_path(kind, namespace), {"last": max}, query={"where": {"last": last}}
+            )
         except LeanCloudError as exc:
             if exc.code != _CONDITION_FAILED:
                 raise

@@ -48,19 +48,23 @@ class Backend:
 
 def entity_path(key: Key) -> str:
     """``/1.1/classes/<class>/<objectId>`` of a complete key."""
-    return f"/1.1/classes/{class_name_for_kind(key.kind(), key.namespace())}/{object_id_for_key(key)}"
+    return (
+        f"/1.1/classes/{class_name_for_kind(key.kind(), key.namespace())}/{object_id_for_key(key)}"
+    )
 
 
 def entity_put_path(key: Key) -> str:
     """Our replace-or-create route for ``key`` (``PUT /1.1/entities/...``)."""
-    return f"/1.1/entities/{class_name_for_kind(key.kind(), key.namespace())}/{object_id_for_key(key)}"
+    return (
+        f"/1.1/entities/{class_name_for_kind(key.kind(), key.namespace())}/{object_id_for_key(key)}"
+    )
 
 
 def send_batch(requests: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Run ``requests`` through ``/1.1/batch`` in chunks; one result per request."""
     results: List[Dict[str, Any]] = []
     for start in range(0, len(requests), BATCH_SIZE):
-        chunk = list(requests[start:start + BATCH_SIZE])
+        chunk = list(requests[start : start + BATCH_SIZE])
         results.extend(client.post("/batch", {"requests": chunk}).json())
     return results
 
@@ -84,7 +88,10 @@ class RemoteBackend(Backend):
         return [raise_failure(result, ignore=(_CLASS_MISSING,)) or None for result in results]
 
     def put(self, entries: Sequence[Tuple[Key, Dict[str, Any]]]) -> None:
-        requests = [{"method": "PUT", "path": entity_put_path(key), "body": fields} for key, fields in entries]
+        requests = [
+            {"method": "PUT", "path": entity_put_path(key), "body": fields}
+            for key, fields in entries
+        ]
         for result in send_batch(requests):
             raise_failure(result)
 
@@ -94,7 +101,9 @@ class RemoteBackend(Backend):
 
 
 _REMOTE = RemoteBackend()
-_backend: contextvars.ContextVar[Optional[Backend]] = contextvars.ContextVar("ndb_backend", default=None)
+_backend: contextvars.ContextVar[Optional[Backend]] = contextvars.ContextVar(
+    "ndb_backend", default=None
+)
 
 
 def current_backend() -> Backend:

@@ -164,7 +164,9 @@ class Key:
 
     def _order(self) -> Tuple[Any, ...]:
         # Datastore order: integer ids before string ids, an incomplete id first.
-        path = tuple((kind, _id_rank(id_), id_ if id_ is not None else 0) for kind, id_ in self.__pairs)
+        path = tuple(
+            (kind, _id_rank(id_), id_ if id_ is not None else 0) for kind, id_ in self.__pairs
+        )
         return (self.__app, self.__namespace, path)
 
     def __lt__(self, other: "Key") -> bool:
@@ -214,8 +216,10 @@ def _parse(args: Sequence[Any], kwargs: Dict[str, Any]) -> Tuple[str, str, Tuple
     if args:
         forms.insert(0, "positional")
     if len(forms) != 1:
-        raise TypeError("Key() takes exactly one of positional pairs, pairs=, flat=, urlsafe=, "
-                        f"serialized= or reference= (got {forms or 'none'})")
+        raise TypeError(
+            "Key() takes exactly one of positional pairs, pairs=, flat=, urlsafe=, "
+            f"serialized= or reference= (got {forms or 'none'})"
+        )
     app, namespace = kwargs.get("app"), kwargs.get("namespace")
     form = forms[0]
     if form in _REFERENCE_FORMS:
@@ -241,7 +245,10 @@ def _under_parent(
         raise BadArgumentError(f"parent must be a Key, not {parent!r}")
     if not parent.is_complete():
         raise BadArgumentError("parent must be a complete Key")
-    for given, own, what in ((app, parent.app(), "app"), (namespace, parent.namespace(), "namespace")):
+    for given, own, what in (
+        (app, parent.app(), "app"),
+        (namespace, parent.namespace(), "namespace"),
+    ):
         if given is not None and given != own:
             raise BadArgumentError(f"{what} {given!r} differs from the parent's {own!r}")
     return parent.app(), parent.namespace(), parent.pairs() + pairs
@@ -271,7 +278,9 @@ def _check_pair(pair: Sequence[Any]) -> Pair:
     return (kind, id_)
 
 
-def _check(app: Optional[str], namespace: Optional[str], pairs: Tuple[Pair, ...]) -> Tuple[str, str, Tuple[Pair, ...]]:
+def _check(
+    app: Optional[str], namespace: Optional[str], pairs: Tuple[Pair, ...]
+) -> Tuple[str, str, Tuple[Pair, ...]]:
     if not pairs:
         raise BadArgumentError("Key() needs at least one (kind, id) pair")
     if any(id_ is None for _, id_ in pairs[:-1]):
@@ -301,7 +310,9 @@ def _from_reference(
     if app is not None and app != value.app:
         raise BadArgumentError(f"app {app!r} differs from the reference's {value.app!r}")
     if namespace is not None and namespace != value.name_space:
-        raise BadArgumentError(f"namespace {namespace!r} differs from the reference's {value.name_space!r}")
+        raise BadArgumentError(
+            f"namespace {namespace!r} differs from the reference's {value.name_space!r}"
+        )
     pairs = tuple(_check_pair(pair) for pair in value.path)
     return _check(value.app, value.name_space, pairs)
 
@@ -385,7 +396,7 @@ class _Reader:
             size = self.varint()
             if self.pos + size > len(self.data):
                 raise BadKeyError("truncated serialized key")
-            chunk = self.data[self.pos:self.pos + size]
+            chunk = self.data[self.pos : self.pos + size]
             self.pos += size
             return chunk
         if wire == 3:
@@ -427,7 +438,9 @@ def _decode_reference(data: bytes) -> Reference:
         elif number == 20 and wire == 2:
             namespace = _text(value)
         elif number == 14 and wire == 2:
-            path = [_decode_element(el) for n, w, el in _Reader(value).fields() if n == 1 and w == 3]
+            path = [
+                _decode_element(el) for n, w, el in _Reader(value).fields() if n == 1 and w == 3
+            ]
     if app is None or not path:
         raise BadKeyError("a serialized key needs an app and a path")
     return Reference(app, namespace, tuple(path))

@@ -62,7 +62,9 @@ _FROM_HEX = bytes.maketrans(_B32HEX, _B32)
 
 def _check_kind(kind: str) -> str:
     if not isinstance(kind, str) or not _KIND.match(kind):
-        raise KindError(f"Kind {kind!r} is not usable as a LeanCloud class name ([A-Za-z][A-Za-z0-9_]*)")
+        raise KindError(
+            f"Kind {kind!r} is not usable as a LeanCloud class name ([A-Za-z][A-Za-z0-9_]*)"
+        )
     return kind
 
 
@@ -109,7 +111,9 @@ def object_id_for_key(key: Key) -> str:
     namespace = _check_namespace(key.namespace())
     object_id = f"{namespace}~{path}" if namespace else path
     if len(object_id) > MAX_OBJECT_ID:
-        raise BadKeyError(f"Key {key!r} is too long to store (objectId over {MAX_OBJECT_ID} characters)")
+        raise BadKeyError(
+            f"Key {key!r} is too long to store (objectId over {MAX_OBJECT_ID} characters)"
+        )
     return object_id
 
 

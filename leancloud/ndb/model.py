@@ -69,10 +69,14 @@ class Model(metaclass=MetaModel):
     @classmethod
     def _add_property(cls, prop: Property) -> None:
         if prop._name in RESERVED_FIELDS:
-            raise BadArgumentError(f"{prop._name!r} is a LeanCloud built-in field, not a property name")
+            raise BadArgumentError(
+                f"{prop._name!r} is a LeanCloud built-in field, not a property name"
+            )
         if prop._name in cls._properties:
             raise BadArgumentError(f"two properties of {cls.__name__} are stored as {prop._name!r}")
-        if prop._repeated or (isinstance(prop, StructuredProperty) and prop._modelclass._has_repeated):
+        if prop._repeated or (
+            isinstance(prop, StructuredProperty) and prop._modelclass._has_repeated
+        ):
             cls._has_repeated = True
         cls._properties[prop._name] = prop
 
@@ -112,7 +116,9 @@ class Model(metaclass=MetaModel):
         object.__setattr__(self, "_projection", tuple(projection or ()))
         if key is not None:
             if any(v is not None for v in (id_, parent, app, namespace)):
-                raise BadArgumentError("Model constructor given key= does not accept id, parent, app or namespace")
+                raise BadArgumentError(
+                    "Model constructor given key= does not accept id, parent, app or namespace"
+                )
             self._set_key(key)
         elif id_ is not None or parent is not None or app is not None or namespace is not None:
             self._set_key(Key(self._get_kind(), id_, parent=parent, app=app, namespace=namespace))
@@ -123,7 +129,9 @@ class Model(metaclass=MetaModel):
             if not isinstance(key, Key):
                 raise BadValueError(f"Expected Key instance, got {key!r}")
             if key.kind() != self._get_kind():
-                raise KindError(f"Expected Key kind to be {self._get_kind()}; received {key.kind()}")
+                raise KindError(
+                    f"Expected Key kind to be {self._get_kind()}; received {key.kind()}"
+                )
         object.__setattr__(self, "_entity_key", key)
 
     def _set_attributes(self, kwds: Dict[str, Any]) -> None:
@@ -151,7 +159,9 @@ class Model(metaclass=MetaModel):
         return all(prop._is_initialized(self) for prop in self._properties.values())
 
     def _check_initialized(self) -> None:
-        missing = [name for name, prop in self._properties.items() if not prop._is_initialized(self)]
+        missing = [
+            name for name, prop in self._properties.items() if not prop._is_initialized(self)
+        ]
         if missing:
             raise BadValueError(f"Entity has uninitialized properties: {', '.join(missing)}")
 
@@ -159,8 +169,9 @@ class Model(metaclass=MetaModel):
         for prop in self._properties.values():
             prop._prepare_for_put(self)
 
-    def _to_dict(self, include: Optional[Iterable[str]] = None,
-                 exclude: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+    def _to_dict(
+        self, include: Optional[Iterable[str]] = None, exclude: Optional[Iterable[str]] = None
+    ) -> Dict[str, Any]:
         include = set(include) if include is not None else None
         exclude = set(exclude or ())
         result: Dict[str, Any] = {}
@@ -168,8 +179,10 @@ class Model(metaclass=MetaModel):
             name = prop._code_name
             if (include is not None and name not in include) or name in exclude:
                 continue
-            if self._projection and prop._name not in self._projection and not any(
-                p.startswith(prop._name + ".") for p in self._projection
+            if (
+                self._projection
+                and prop._name not in self._projection
+                and not any(p.startswith(prop._name + ".") for p in self._projection)
             ):
                 continue
             result[name] = prop._get_for_dict(self)
@@ -226,14 +239,26 @@ class Model(metaclass=MetaModel):
         return batch.put_multi_async([self], **ctx_options)[0]
 
     @classmethod
-    def get_by_id(cls, id: Any, parent: Optional[Key] = None, app: Optional[str] = None,
-                  namespace: Optional[str] = None, **ctx_options: Any) -> Optional["Model"]:
+    def get_by_id(
+        cls,
+        id: Any,
+        parent: Optional[Key] = None,
+        app: Optional[str] = None,
+        namespace: Optional[str] = None,
+        **ctx_options: Any,
+    ) -> Optional["Model"]:
         """``Key(cls, id, parent=...).get()``."""
         return cls.get_by_id_async(id, parent, app, namespace, **ctx_options).get_result()
 
     @classmethod
-    def get_by_id_async(cls, id: Any, parent: Optional[Key] = None, app: Optional[str] = None,
-                        namespace: Optional[str] = None, **ctx_options: Any) -> Future:
+    def get_by_id_async(
+        cls,
+        id: Any,
+        parent: Optional[Key] = None,
+        app: Optional[str] = None,
+        namespace: Optional[str] = None,
+        **ctx_options: Any,
+    ) -> Future:
         key = Key(cls._get_kind(), id, parent=parent, app=app, namespace=namespace)
         return key.get_async(**ctx_options)
 
@@ -274,14 +299,24 @@ class Model(metaclass=MetaModel):
         return run_in_thread(transaction, txn)
 
     @classmethod
-    def allocate_ids(cls, size: Optional[int] = None, max: Optional[int] = None,
-                     parent: Optional[Key] = None, **ctx_options: Any) -> Tuple[int, int]:
+    def allocate_ids(
+        cls,
+        size: Optional[int] = None,
+        max: Optional[int] = None,
+        parent: Optional[Key] = None,
+        **ctx_options: Any,
+    ) -> Tuple[int, int]:
         """Reserve ids for this kind: ``(start, end)``, inclusive (see ``batch``)."""
         return cls.allocate_ids_async(size, max, parent, **ctx_options).get_result()
 
     @classmethod
-    def allocate_ids_async(cls, size: Optional[int] = None, max: Optional[int] = None,
-                           parent: Optional[Key] = None, **ctx_options: Any) -> Future:
+    def allocate_ids_async(
+        cls,
+        size: Optional[int] = None,
+        max: Optional[int] = None,
+        parent: Optional[Key] = None,
+        **ctx_options: Any,
+    ) -> Future:
         from leancloud.ndb import batch
 
         return batch.allocate_ids_async(cls, size, max, parent, **ctx_options)
@@ -330,13 +365,15 @@ class Model(metaclass=MetaModel):
         pass
 
     @classmethod
-    def _pre_allocate_ids_hook(cls, size: Optional[int], max: Optional[int],
-                               parent: Optional[Key]) -> None:
+    def _pre_allocate_ids_hook(
+        cls, size: Optional[int], max: Optional[int], parent: Optional[Key]
+    ) -> None:
         pass
 
     @classmethod
-    def _post_allocate_ids_hook(cls, size: Optional[int], max: Optional[int],
-                                parent: Optional[Key], future: Future) -> None:
+    def _post_allocate_ids_hook(
+        cls, size: Optional[int], max: Optional[int], parent: Optional[Key], future: Future
+    ) -> None:
         pass
 
 
@@ -359,7 +396,9 @@ class Expando(Model):
         return prop._get_value(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_") or isinstance(getattr(type(self), name, None), (Property, property)):
+        if name.startswith("_") or isinstance(
+            getattr(type(self), name, None), (Property, property)
+        ):
             object.__setattr__(self, name, value)
             return
         self._clone_properties()
@@ -369,7 +408,9 @@ class Expando(Model):
         prop._set_value(self, value)
 
     def __delattr__(self, name: str) -> None:
-        if name.startswith("_") or isinstance(getattr(type(self), name, None), (Property, property)):
+        if name.startswith("_") or isinstance(
+            getattr(type(self), name, None), (Property, property)
+        ):
             object.__delattr__(self, name)
             return
         prop = self._properties.get(name)
@@ -393,7 +434,9 @@ class Expando(Model):
             prop = StructuredProperty(type(sample), name, repeated=repeated)
         else:
             prop = GenericProperty(
-                name, repeated=repeated, indexed=self._default_indexed,
+                name,
+                repeated=repeated,
+                indexed=self._default_indexed,
                 write_empty_list=self._write_empty_list_for_dynamic_properties,
             )
         prop._code_name = name

@@ -168,8 +168,17 @@ class Property(ModelAttribute):
     _verbose_name: Optional[str] = None
     _write_empty_list = False
 
-    _attributes = ["_name", "_indexed", "_repeated", "_required", "_default", "_choices",
-                   "_validator", "_verbose_name", "_write_empty_list"]
+    _attributes = [
+        "_name",
+        "_indexed",
+        "_repeated",
+        "_required",
+        "_default",
+        "_choices",
+        "_validator",
+        "_verbose_name",
+        "_write_empty_list",
+    ]
 
     def __init__(
         self,
@@ -191,8 +200,12 @@ class Property(ModelAttribute):
             if "." in name:
                 raise ValueError(f"Name {name!r} cannot contain period characters")
             self._name = name
-        for option, value in (("_indexed", indexed), ("_repeated", repeated),
-                              ("_required", required), ("_write_empty_list", write_empty_list)):
+        for option, value in (
+            ("_indexed", indexed),
+            ("_repeated", repeated),
+            ("_required", required),
+            ("_write_empty_list", write_empty_list),
+        ):
             if value is not None:
                 setattr(self, option, bool(value))
         if default is not None:
@@ -253,7 +266,7 @@ class Property(ModelAttribute):
         cache = cls.__dict__.get("_method_cache")
         if cache is None:
             cache = {}
-            setattr(cls, "_method_cache", cache)
+            cls._method_cache = cache  # type: ignore[attr-defined]
         key = (names, reverse)
         if key not in cache:
             methods = [c.__dict__[n] for c in cls.__mro__ for n in names if n in c.__dict__]
@@ -291,7 +304,9 @@ class Property(ModelAttribute):
             if new_value is not None:
                 value = new_value
         if self._choices is not None and value not in self._choices:
-            raise BadValueError(f"Value {value!r} for property {self._name} is not an allowed choice")
+            raise BadValueError(
+                f"Value {value!r} for property {self._name} is not an allowed choice"
+            )
         return value
 
     # -- values in an entity ------------------------------------------------------------
@@ -703,7 +718,11 @@ class DateTimeProperty(Property):
             raise ValueError("DateTimeProperty cannot be repeated with auto_now or auto_now_add")
         if auto_now and self._default is not None:
             raise ValueError("auto_now does not take a default")
-        self._auto_now, self._auto_now_add, self._tzinfo = bool(auto_now), bool(auto_now_add), tzinfo
+        self._auto_now, self._auto_now_add, self._tzinfo = (
+            bool(auto_now),
+            bool(auto_now_add),
+            tzinfo,
+        )
 
     def _validate(self, value: Any) -> None:
         if not isinstance(value, _dt.datetime):
@@ -817,7 +836,7 @@ class GeoPt:
         return f"{self.lat},{self.lon}"
 
     def ToXml(self) -> str:
-        return f'<georss:point>{self.lat} {self.lon}</georss:point>'
+        return f"<georss:point>{self.lat} {self.lon}</georss:point>"
 
 
 def _geo_to_wire(value: GeoPt) -> Dict[str, Any]:
@@ -929,7 +948,7 @@ class BlobKey:
         return hash(self._key)
 
     def ToXml(self) -> str:
-        return f'<blobkey>{self._key}</blobkey>'
+        return f"<blobkey>{self._key}</blobkey>"
 
 
 class BlobKeyProperty(Property):
@@ -954,8 +973,12 @@ class User:
 
     __slots__ = ("_email", "_auth_domain", "_user_id")
 
-    def __init__(self, email: Optional[str] = None, _auth_domain: Optional[str] = None,
-                 _user_id: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        email: Optional[str] = None,
+        _auth_domain: Optional[str] = None,
+        _user_id: Optional[str] = None,
+    ) -> None:
         if not email:
             raise BadValueError("User needs an email address")
         self._email, self._auth_domain, self._user_id = email, _auth_domain or "gmail.com", _user_id
@@ -1055,7 +1078,12 @@ class StructuredProperty(_StructuredGetForDictMixin):
             )
 
     def __repr__(self) -> str:
-        return super().__repr__().replace("(", f"({self._modelclass.__name__}, ", 1).replace(", )", ")")
+        return (
+            super()
+            .__repr__()
+            .replace("(", f"({self._modelclass.__name__}, ", 1)
+            .replace(", )", ")")
+        )
 
     def __getattr__(self, attrname: str) -> Property:
         """``Person.address.city``: the subproperty, renamed to its dotted path."""
@@ -1063,7 +1091,9 @@ class StructuredProperty(_StructuredGetForDictMixin):
             raise AttributeError(attrname)
         prop = getattr(self._modelclass, attrname, None)
         if not isinstance(prop, Property) or isinstance(prop, ModelKey):
-            raise AttributeError(f"Model subclass {self._modelclass.__name__} has no attribute {attrname}")
+            raise AttributeError(
+                f"Model subclass {self._modelclass.__name__} has no attribute {attrname}"
+            )
         clone = copy.copy(prop)
         clone._name = f"{self._name}.{prop._name}"
         clone._code_name = f"{self._code_name}.{prop._code_name}"
@@ -1074,7 +1104,9 @@ class StructuredProperty(_StructuredGetForDictMixin):
         from leancloud.ndb import query
 
         if op != "=" or not isinstance(value, self._modelclass):
-            raise BadFilterError(f"StructuredProperty {self._name} can only be compared with == to an entity")
+            raise BadFilterError(
+                f"StructuredProperty {self._name} can only be compared with == to an entity"
+            )
         filters = [
             getattr(self, prop._code_name) == prop._get_value(value)
             for prop in value._properties.values()
@@ -1097,7 +1129,9 @@ class StructuredProperty(_StructuredGetForDictMixin):
         first, _, deeper = rest.partition(".")
         prop = getattr(self._modelclass, first, None)
         if not isinstance(prop, Property):
-            raise InvalidPropertyError(f"Structured property {self._name} has no subproperty {first}")
+            raise InvalidPropertyError(
+                f"Structured property {self._name} has no subproperty {first}"
+            )
         prop._check_property(deeper or None, require_indexed=require_indexed)
 
     def _is_initialized(self, entity: Any) -> bool:
@@ -1133,8 +1167,14 @@ class LocalStructuredProperty(_StructuredGetForDictMixin, BlobProperty):
     _attributes = ["_modelclass"] + BlobProperty._attributes + ["_keep_keys"]
     _keep_keys = False
 
-    def __init__(self, modelclass: type, name: Optional[str] = None, compressed: bool = False,
-                 keep_keys: bool = False, **kwds: Any) -> None:
+    def __init__(
+        self,
+        modelclass: type,
+        name: Optional[str] = None,
+        compressed: bool = False,
+        keep_keys: bool = False,
+        **kwds: Any,
+    ) -> None:
         super().__init__(name=name, compressed=compressed, **kwds)
         if self._indexed:
             raise NotImplementedError(f"LocalStructuredProperty {self._name} cannot be indexed")
@@ -1180,19 +1220,35 @@ class GenericProperty(Property):
         super().__init__(name=name, **kwds)
         self._compressed = bool(compressed)
         if self._compressed and self._indexed:
-            raise NotImplementedError(f"GenericProperty {self._name} cannot be compressed and indexed")
+            raise NotImplementedError(
+                f"GenericProperty {self._name} cannot be compressed and indexed"
+            )
 
     def _validate(self, value: Any) -> None:
-        if not isinstance(value, _GENERIC_TYPES) or isinstance(value, _dt.datetime) and value.tzinfo:
-            raise BadValueError(f"Unsupported value for {type(self).__name__} {self._name}: {value!r}")
-        if isinstance(value, int) and not isinstance(value, bool) and not _INT64[0] <= value <= _INT64[1]:
+        if (
+            not isinstance(value, _GENERIC_TYPES)
+            or isinstance(value, _dt.datetime)
+            and value.tzinfo
+        ):
+            raise BadValueError(
+                f"Unsupported value for {type(self).__name__} {self._name}: {value!r}"
+            )
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not _INT64[0] <= value <= _INT64[1]
+        ):
             raise BadValueError(f"Value {value} of {self._name} does not fit in 64 bits")
         if isinstance(value, (str, bytes)) and self._indexed:
             size = len(value.encode("utf-8") if isinstance(value, str) else value)
             if size > _MAX_INDEXED_BYTES:
-                raise BadValueError(f"Indexed value {self._name} must be at most {_MAX_INDEXED_BYTES} bytes")
+                raise BadValueError(
+                    f"Indexed value {self._name} must be at most {_MAX_INDEXED_BYTES} bytes"
+                )
         if self._compressed and not isinstance(value, bytes):
-            raise BadValueError(f"Compressed GenericProperty {self._name} takes bytes, not {value!r}")
+            raise BadValueError(
+                f"Compressed GenericProperty {self._name} takes bytes, not {value!r}"
+            )
 
     def _to_base_type(self, value: Any) -> Any:
         if self._compressed and isinstance(value, bytes):
@@ -1242,9 +1298,14 @@ class ComputedProperty(GenericProperty):
 
     _attributes = ["_func"] + Property._attributes
 
-    def __init__(self, func: Callable[[Any], Any], name: Optional[str] = None,
-                 indexed: Optional[bool] = None, repeated: Optional[bool] = None,
-                 verbose_name: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        func: Callable[[Any], Any],
+        name: Optional[str] = None,
+        indexed: Optional[bool] = None,
+        repeated: Optional[bool] = None,
+        verbose_name: Optional[str] = None,
+    ) -> None:
         super().__init__(name=name, indexed=indexed, repeated=repeated, verbose_name=verbose_name)
         self._func = func
 
@@ -1275,8 +1336,13 @@ class JsonProperty(BlobProperty):
     _json_type: Optional[type] = None
     _attributes = BlobProperty._attributes + ["_json_type"]
 
-    def __init__(self, name: Optional[str] = None, compressed: bool = False,
-                 json_type: Optional[type] = None, **kwds: Any) -> None:
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        compressed: bool = False,
+        json_type: Optional[type] = None,
+        **kwds: Any,
+    ) -> None:
         super().__init__(name=name, compressed=compressed, **kwds)
         self._json_type = json_type
 

@@ -152,8 +152,12 @@ def run_in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
     return _start(lambda work: threading.Thread(target=work, daemon=True).start(), fn, args, kwargs)
 
 
-def _start(launch: Callable[[Callable[[], None]], Any], fn: Callable[..., Any],
-           args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Future:
+def _start(
+    launch: Callable[[Callable[[], None]], Any],
+    fn: Callable[..., Any],
+    args: Tuple[Any, ...],
+    kwargs: Dict[str, Any],
+) -> Future:
     future = Future(getattr(fn, "__name__", None))
     context = contextvars.copy_context()
 

@@ -247,5 +247,7 @@ def test_entity_rows_carry_their_ancestor_path(leancloud_clean_server):
         mapping.object_id_for_key(ndb.Key("Item", 1, "Item", 2)),
         mapping.object_id_for_key(key),
     ]
-    found = client.get("/classes/Item", {"where": {"ndbAncestors": mapping.object_id_for_key(ndb.Key("Item", 1))}})
+    found = client.get(
+        "/classes/Item", {"where": {"ndbAncestors": mapping.object_id_for_key(ndb.Key("Item", 1))}}
+    )
     assert [r["objectId"] for r in found.json()["results"]] == [mapping.object_id_for_key(key)]

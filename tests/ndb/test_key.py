@@ -172,14 +172,23 @@ def test_object_id_mapping_is_readable_and_reversible():
     assert object_id == "Parent-sD1GN4SJP.Child-n0000000000000000007"
     assert mapping.key_from_object_id(object_id) == key
     assert mapping.class_name_for_kind("Child") == "Child"
-    assert mapping.ancestor_condition(ndb.Key("Parent", "harry")) == ("ndbAncestors", "Parent-sD1GN4SJP")
+    assert mapping.ancestor_condition(ndb.Key("Parent", "harry")) == (
+        "ndbAncestors",
+        "Parent-sD1GN4SJP",
+    )
     spaced = ndb.Key("Kind", 1, namespace="tenant_1")
     assert mapping.object_id_for_key(spaced) == "tenant_1~Kind-n0000000000000000001"
     assert mapping.class_name_for_kind("Kind", "tenant_1") == "Kind__tenant_1"
     assert mapping.key_from_object_id("tenant_1~Kind-n0000000000000000001") == spaced
 
 
-@given(st.lists(st.one_of(st.integers(1, (1 << 63) - 1), st.text(min_size=1, max_size=40)), min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.one_of(st.integers(1, (1 << 63) - 1), st.text(min_size=1, max_size=40)),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_object_ids_round_trip_and_sort_like_keys(ids):
     keys = [ndb.Key("Kind", id_) for id_ in ids]
     object_ids = [mapping.object_id_for_key(key) for key in keys]

@@ -107,6 +107,7 @@ def test_properties_of_the_class():
     assert set(Person._properties) == {"name", "age"}
     assert isinstance(Person.name, ndb.StringProperty)
     with pytest.raises(TypeError):
+
         class Underscored(ndb.Model):
             _hidden = ndb.StringProperty()
 
@@ -127,7 +128,9 @@ def test_get_kind_override_decides_class_and_key(leancloud_server):
     assert key.kind() == "AnotherKind"
     assert ndb.Model._lookup_model("AnotherKind") is MyModel
     rows = client.get("/classes/AnotherKind").json()["results"]
-    assert [row["value"] for row in rows if row["objectId"] == mapping.object_id_for_key(key)] == [3]
+    assert [row["value"] for row in rows if row["objectId"] == mapping.object_id_for_key(key)] == [
+        3
+    ]
     assert key.get() == MyModel(key=key, value=3)
 
 
@@ -166,7 +169,9 @@ def test_allocate_ids_with_max(leancloud_clean_server):
     assert Pet.allocate_ids(size=1) == (1, 1)  # one counter per kind
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"size": 1, "max": 5}, {"size": 0}, {"size": "3"}, {"max": -1}])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"size": 1, "max": 5}, {"size": 0}, {"size": "3"}, {"max": -1}]
+)
 def test_allocate_ids_arguments(kwargs):
     with pytest.raises(ndb.BadArgumentError):
         Person.allocate_ids(**kwargs)
@@ -232,7 +237,12 @@ def test_hooks_run_around_every_operation(leancloud_clean_server):
     assert Hooked.log == [("pre_get", 1), ("post_get", 1, 5)]
     Hooked.log.clear()
     ndb.delete_multi([key, ndb.Key("Hooked", 2)])
-    assert Hooked.log == [("pre_delete", 1), ("pre_delete", 2), ("post_delete", 1, None), ("post_delete", 2, None)]
+    assert Hooked.log == [
+        ("pre_delete", 1),
+        ("pre_delete", 2),
+        ("post_delete", 1, None),
+        ("post_delete", 2, None),
+    ]
     Hooked.log.clear()
     assert Hooked.allocate_ids(size=3) == (1, 3)
     assert Hooked.log == [("pre_allocate", 3, None), ("post_allocate", (1, 3))]
@@ -289,10 +299,13 @@ def test_expando_dynamic_values(leancloud_server):
         pass
 
     entity = Loose(tags=["a", "b"], nested=Person(name="inner"), blob=b"\x00")
-    assert isinstance(entity._properties["tags"], ndb.GenericProperty) and entity._properties["tags"]._repeated
+    assert (
+        isinstance(entity._properties["tags"], ndb.GenericProperty)
+        and entity._properties["tags"]._repeated
+    )
     assert isinstance(entity._properties["nested"], ndb.StructuredProperty)
     with pytest.raises(AttributeError):
-        entity.missing
+        _ = entity.missing
     entity.put()
     fetched = entity.key.get()
     assert fetched.tags == ["a", "b"] and fetched.blob == b"\x00"
@@ -309,7 +322,7 @@ def test_plain_models_ignore_unknown_stored_fields(leancloud_server):
     entity = key.get()
     assert entity.name == "x" and set(entity._properties) == {"name", "age"}
     with pytest.raises(AttributeError):
-        entity.extra
+        _ = entity.extra
 
 
 def test_put_replaces_the_whole_entity(leancloud_server):
@@ -391,7 +404,9 @@ def test_the_porting_guide_examples_run(leancloud_server, tmp_path, monkeypatch,
 
     blocks = _guide_blocks()
     assert len(blocks) == 5
-    monkeypatch.setattr(ndb.Model, "_kind_map", dict(ndb.Model._kind_map))  # the guide redefines Person
+    monkeypatch.setattr(
+        ndb.Model, "_kind_map", dict(ndb.Model._kind_map)
+    )  # the guide redefines Person
     namespace = {"__name__": "guide"}
     for index, block in enumerate(blocks):
         storage = SQLiteStorage(str(tmp_path / f"guide-{index}.db"))

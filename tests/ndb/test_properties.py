@@ -97,8 +97,10 @@ def test_required_is_checked_on_put_not_on_construction():
 
 def test_property_names_must_not_clash_with_leancloud_fields():
     with pytest.raises(ndb.BadArgumentError):
+
         class Clash(ndb.Model):
             created = ndb.DateTimeProperty("createdAt")
+
     with pytest.raises(ValueError):
         ndb.StringProperty("a.b")
 
@@ -106,6 +108,7 @@ def test_property_names_must_not_clash_with_leancloud_fields():
 def test_one_property_object_cannot_serve_two_attributes():
     wrong_prop = ndb.StringProperty()
     with pytest.raises(TypeError):
+
         class Wrong(ndb.Model):
             wrong1 = wrong_prop
             wrong2 = wrong_prop
@@ -178,7 +181,9 @@ def test_datetime_validation():
         day = ndb.DateProperty()
         clock = ndb.TimeProperty()
 
-    entity = Times(at=dt.datetime(2020, 1, 2, 3, 4, 5), day=dt.date(2020, 1, 2), clock=dt.time(3, 4))
+    entity = Times(
+        at=dt.datetime(2020, 1, 2, 3, 4, 5), day=dt.date(2020, 1, 2), clock=dt.time(3, 4)
+    )
     with pytest.raises(ndb.BadValueError):
         entity.at = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)  # naive only: UTC
     with pytest.raises(ndb.BadValueError):
@@ -222,9 +227,22 @@ def test_key_property_kind():
 
 
 def test_generic_property_values():
-    prop_model = type("Generic", (ndb.Model,), {"g": ndb.GenericProperty(), "z": ndb.GenericProperty(compressed=True)})
+    prop_model = type(
+        "Generic",
+        (ndb.Model,),
+        {"g": ndb.GenericProperty(), "z": ndb.GenericProperty(compressed=True)},
+    )
     entity = prop_model()
-    for value in ("s", b"b", 1, 1.5, True, dt.datetime(2020, 1, 1), ndb.GeoPt(1, 2), ndb.Key("K", 1)):
+    for value in (
+        "s",
+        b"b",
+        1,
+        1.5,
+        True,
+        dt.datetime(2020, 1, 1),
+        ndb.GeoPt(1, 2),
+        ndb.Key("K", 1),
+    ):
         entity.g = value
         assert entity.g == value
     with pytest.raises(ndb.BadValueError):
@@ -255,7 +273,11 @@ class DatastoreFile(ndb.Model):
 
 def test_computed_properties_from_the_document():
     entity = DatastoreFile(name="README", data=b"hello")
-    assert (entity.name_lower, entity.size, entity.hash) == ("readme", 5, hashlib.sha1(b"hello").hexdigest())
+    assert (entity.name_lower, entity.size, entity.hash) == (
+        "readme",
+        5,
+        hashlib.sha1(b"hello").hexdigest(),
+    )
     assert DatastoreFile._properties["sha1"] is DatastoreFile.hash
     with pytest.raises(ndb.ComputedPropertyError):
         entity.size = 3
@@ -270,7 +292,11 @@ def test_computed_values_are_written_but_recomputed_on_read(leancloud_server):
     entity = DatastoreFile(name="README", data=b"hello")
     entity.put()
     row = raw_row(entity)
-    assert (row["name_lower"], row["size"], row["sha1"]) == ("readme", 5, hashlib.sha1(b"hello").hexdigest())
+    assert (row["name_lower"], row["size"], row["sha1"]) == (
+        "readme",
+        5,
+        hashlib.sha1(b"hello").hexdigest(),
+    )
     client.put(f"/classes/DatastoreFile/{row['objectId']}", {"size": 99})
     assert entity.key.get().size == 5
 
@@ -295,7 +321,9 @@ class LocalResident(ndb.Model):
 
 
 def test_structured_property_is_stored_as_subfields(leancloud_server):
-    p = Resident(name="Harry Potter", address=Address(street="4 Privet Drive", city="Little Whinging"))
+    p = Resident(
+        name="Harry Potter", address=Address(street="4 Privet Drive", city="Little Whinging")
+    )
     k = p.put()
     row = raw_row(p)
     assert row["name"] == "Harry Potter"
@@ -308,7 +336,7 @@ def test_structured_subproperty_paths():
     assert Resident.address.city._name == "address.city"
     assert Resident.address.city._code_name == "address.city"
     with pytest.raises(AttributeError):
-        Resident.address.nothing
+        _ = Resident.address.nothing
     with pytest.raises(ndb.BadValueError):
         Resident(address="4 Privet Drive")
     assert Resident(address={"city": "X"}).address == Address(city="X")
@@ -337,7 +365,10 @@ def test_repeated_structured_round_trip(leancloud_server):
 
     entity = Office(name="o", addresses=[Address(city="A"), Address(city="B", street="s")])
     entity.put()
-    assert raw_row(entity)["addresses"] == [{"street": None, "city": "A"}, {"street": "s", "city": "B"}]
+    assert raw_row(entity)["addresses"] == [
+        {"street": None, "city": "A"},
+        {"street": "s", "city": "B"},
+    ]
     assert entity.key.get().addresses == [Address(city="A"), Address(city="B", street="s")]
 
 
@@ -411,7 +442,16 @@ def test_every_type_round_trips(leancloud_server):
         ref=ndb.Key("Parent", "p", "Child", 3),
         blob_key=ndb.BlobKey("blob-1"),
         user=ndb.User("a@example.com", _user_id="42"),
-        generic=["s", b"b", 2, 2.5, False, dt.datetime(2001, 1, 1), ndb.GeoPt(1, 2), ndb.Key("K", "k")],
+        generic=[
+            "s",
+            b"b",
+            2,
+            2.5,
+            False,
+            dt.datetime(2001, 1, 1),
+            ndb.GeoPt(1, 2),
+            ndb.Key("K", "k"),
+        ],
         js={"a": [1, 2, None]},
         pickled={"set": {1, 2}},
     )
@@ -454,8 +494,13 @@ def test_auto_now_and_auto_now_add(leancloud_server):
 
 def test_geo_points_are_queryable_as_leancloud_geopoints(leancloud_server):
     Everything(s="geo-near", where=ndb.GeoPt(52.37, 4.88)).put()
-    where = {"where": {"$nearSphere": {"__type": "GeoPoint", "latitude": 52.0, "longitude": 4.9},
-                       "$maxDistanceInKilometers": 100}, "s": "geo-near"}
+    where = {
+        "where": {
+            "$nearSphere": {"__type": "GeoPoint", "latitude": 52.0, "longitude": 4.9},
+            "$maxDistanceInKilometers": 100,
+        },
+        "s": "geo-near",
+    }
     results = client.get("/classes/Everything", {"where": where}).json()["results"]
     assert [r["s"] for r in results] == ["geo-near"]
 
@@ -475,10 +520,21 @@ class Mistyped(ndb.Model):
 
 def test_wrongly_typed_stored_values_are_ignored(leancloud_server):
     key = ndb.Key("Mistyped", "mistyped")
-    client.put(f"/entities/Mistyped/{mapping.object_id_for_key(key)}", {
-        "i": "not a number", "f": "x", "yes": 1, "s": 5, "at": "2020-01-01", "where": [1, 2],
-        "ref": "Key", "b": "text", "generic": [{"nested": 1}, 3], "n": "three",
-    })
+    client.put(
+        f"/entities/Mistyped/{mapping.object_id_for_key(key)}",
+        {
+            "i": "not a number",
+            "f": "x",
+            "yes": 1,
+            "s": 5,
+            "at": "2020-01-01",
+            "where": [1, 2],
+            "ref": "Key",
+            "b": "text",
+            "generic": [{"nested": 1}, 3],
+            "n": "three",
+        },
+    )
     fetched = key.get()
     for name in ("i", "f", "yes", "s", "at", "where", "ref", "b"):
         assert getattr(fetched, name) is None, name
@@ -560,7 +616,7 @@ class SquaredProperty(ndb.IntegerProperty):
         return value * value
 
     def _from_base_type(self, value):
-        return int(value ** 0.5)
+        return int(value**0.5)
 
 
 class ShoutingSquared(SquaredProperty):
@@ -604,8 +660,10 @@ def test_conversions_stack_down_to_the_base_and_back(leancloud_server):
     row = raw_row(entity)
     assert row["word"] == "hello"
     assert row["sq"] == (3 + 1) ** 2  # most derived first: +1, then squared
-    assert row["when"] == {"first": {"__type": "Date", "iso": "2020-05-17T00:00:00.000Z"},
-                           "last": {"__type": "Date", "iso": "2020-05-17T00:00:00.000Z"}}
+    assert row["when"] == {
+        "first": {"__type": "Date", "iso": "2020-05-17T00:00:00.000Z"},
+        "last": {"__type": "Date", "iso": "2020-05-17T00:00:00.000Z"},
+    }
     fetched = entity.key.get()
     LowerStringProperty.calls.clear()
     assert fetched.word == "<hello>"
@@ -630,7 +688,9 @@ def test_comparison_operators_give_filter_nodes():
     assert (Everything.day >= dt.date(2020, 1, 1)) == FilterNode(
         "day", ">=", {"__type": "Date", "iso": "2020-01-01T00:00:00.000Z"}
     )
-    assert (Everything.ref == ndb.Key("K", 1)) == FilterNode("ref", "=", mapping.key_to_wire(ndb.Key("K", 1)))
+    assert (Everything.ref == ndb.Key("K", 1)) == FilterNode(
+        "ref", "=", mapping.key_to_wire(ndb.Key("K", 1))
+    )
     assert (Everything.where == ndb.GeoPt(1, 2)) == FilterNode(
         "where", "=", {"__type": "GeoPoint", "latitude": 1.0, "longitude": 2.0}
     )
@@ -648,12 +708,12 @@ def test_comparison_values_are_validated_and_converted():
     assert (Stacked.sq == 3) == FilterNode("sq", "=", 16)
     assert (Options.lowered == "ABC") == FilterNode("lowered", "=", "abc")
     with pytest.raises(ndb.BadValueError):
-        Options.chosen == "blue"
+        _ = Options.chosen == "blue"
     with pytest.raises(ndb.BadValueError):
-        Options.renamed == "three"
+        _ = Options.renamed == "three"
     for unindexed in (Everything.t, Everything.b, Everything.js, LocalResident.address):
         with pytest.raises(ndb.BadFilterError):
-            unindexed == "x"
+            _ = unindexed == "x"
 
 
 def test_key_and_structured_comparisons():
@@ -668,7 +728,7 @@ def test_key_and_structured_comparisons():
         FilterNode("address.city", "=", "London"), FilterNode("address.street", "=", "Baker St")
     )
     with pytest.raises(ndb.BadFilterError):
-        Resident.address < Address(city="x")
+        _ = Resident.address < Address(city="x")
 
 
 def test_queries_on_properties_run_on_the_server(leancloud_clean_server):

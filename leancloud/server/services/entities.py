@@ -22,7 +22,7 @@ from typing import Any, Dict, Mapping
 
 from leancloud.codec import is_op
 from leancloud.server.errors import ApiError
-from leancloud.server.names import check_class_name
+from leancloud.server.names import SYSTEM_CLASSES, check_class_name
 from leancloud.server.principal import Principal
 from leancloud.server.services.objects import _split_acl, check_write, now
 from leancloud.server.services.ops import apply_changes
@@ -37,6 +37,14 @@ def check_object_id(object_id: Any) -> str:
     return object_id
 
 
+def check_entity_class(principal: Principal, class_name: Any) -> str:
+    """A valid class name this caller may replace or delete entities of."""
+    check_class_name(class_name)
+    if class_name in SYSTEM_CLASSES and not principal.master:
+        raise ApiError(119, f"Entities of {class_name} need the master key.", 403)
+    return class_name
+
+
 def put_entity(
     tx: WriteTx,
     principal: Principal,
@@ -46,7 +54,7 @@ def put_entity(
     if_absent: bool = False,
 ) -> Dict[str, Any]:
     """Replace (or create) one object inside ``tx``; see the module docstring."""
-    check_class_name(class_name)
+    check_entity_class(principal, class_name)
     check_object_id(object_id)
     acl_given, acl, fields = _split_acl(body)
     if any(is_op(value) for value in fields.values()):
