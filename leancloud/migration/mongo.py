@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import math
 from typing import Any, Dict, List, Mapping, Optional
 
 from leancloud.codec import format_date
@@ -42,6 +43,8 @@ def _value(value: Any) -> Any:
         return [_value(item) for item in value]
     if type(value).__name__ == "Decimal128":
         return float(value.to_decimal())
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} has no JSON form")
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)  # ObjectId, UUID, Regex...: their text is the portable form

@@ -108,9 +108,13 @@ def _open_text(path: str) -> io.TextIOBase:
     return open(path, encoding="utf-8-sig")
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _decode(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         return RowError(f"not JSON: {exc}")
 
@@ -136,7 +140,7 @@ def _whole_document(path: str) -> Optional[List[Any]]:
             if value is not None and not _is_wrapper(value):
                 return None  # JSON Lines
         handle.seek(0)
-        document = json.load(handle)
+        document = json.load(handle, parse_constant=_refuse_constant)
     if isinstance(document, list):
         return document
     if _is_wrapper(document):

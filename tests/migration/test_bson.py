@@ -52,6 +52,8 @@ def test_documents_become_rest_rows():
 
     odd = from_mongo({"_id": "x", "u": uuid.UUID(int=1), "d": bson.Decimal128("1.5")})
     assert odd == {"objectId": "x", "u": "00000000-0000-0000-0000-000000000001", "d": 1.5}
+    with pytest.raises(ValueError):
+        from_mongo({"_id": "x", "n": float("nan")})  # the reader reports the row
     assert from_mongo({"_id": "x", "_rperm": ["*"], "_wperm": ["u1"]})["ACL"] == {
         "*": {"read": True},
         "u1": {"write": True},

@@ -181,12 +181,13 @@ def test_malformed_rows_are_reported_with_file_and_line_and_the_rest_imported(tm
         "",
         json.dumps({"objectId": "bad6", "when": {"__type": "Date", "iso": "yesterday"}}),
         json.dumps({"objectId": "ok7", "n": 7}),
+        '{"objectId": "bad9", "n": NaN}',
     ]
     (src / "Thing.jsonl").write_text("\n".join(lines) + "\n")
     data = tmp_path / "data"
     report = do_import(src, data, tmp_path / "s")
     counts = report.classes["Thing"]
-    assert (counts.read, counts.inserted, counts.failed) == (7, 2, 5)
+    assert (counts.read, counts.inserted, counts.failed) == (8, 2, 6)
     located = {error.split(": ")[0] for error in report.errors}
     assert located == {
         "Thing.jsonl:2",
@@ -194,6 +195,7 @@ def test_malformed_rows_are_reported_with_file_and_line_and_the_rest_imported(tm
         "Thing.jsonl:4",
         "Thing.jsonl:5",
         "Thing.jsonl:7",
+        "Thing.jsonl:9",
     }
     assert any("n" in e and "Number" in e for e in report.errors if e.startswith("Thing.jsonl:5"))
     assert sorted(o.object_id for o in samples.snapshot(str(data))["Thing"]) == ["ok1", "ok7"]
