@@ -44,10 +44,11 @@ _CONDITION_FAILED = 305
 _MAX_ID = (1 << 63) - 1
 
 
-def _model_for(kind: str) -> type:
+def _model_for(kind: str, required: bool = True) -> Optional[type]:
+    """The model class of ``kind``: KindError if ``required``, else None when unknown."""
     from leancloud.ndb.model import Model
 
-    return Model._lookup_model(kind)
+    return Model._lookup_model(kind) if required else Model._kind_map.get(kind)
 
 
 def _check_keys(keys: Sequence[Any]) -> List[Key]:
@@ -199,11 +200,12 @@ def _complete_keys(entities: Sequence[Any]) -> List[Key]:
 
 
 def delete_multi_async(keys: Sequence[Key], **ctx_options: Any) -> List[Future]:
-    """One Future per key, each with result None."""
+    """One Future per key, each with result None (a kind needs no model class here)."""
     keys = _check_keys(keys)
-    models = [_model_for(key.kind()) for key in keys]
+    models = [_model_for(key.kind(), required=False) for key in keys]
     for key, model in zip(keys, models):
-        model._pre_delete_hook(key)
+        if model is not None:
+            model._pre_delete_hook(key)
     backend = current_backend()
 
     def work() -> List[None]:
@@ -211,7 +213,7 @@ def delete_multi_async(keys: Sequence[Key], **ctx_options: Any) -> List[Future]:
         return [None] * len(keys)
 
     hooks = [
-        (lambda future, m=model, k=key: m._post_delete_hook(k, future))
+        None if model is None else (lambda future, m=model, k=key: m._post_delete_hook(k, future))
         for key, model in zip(keys, models)
     ]
     return _fan_out(len(keys), work, hooks)

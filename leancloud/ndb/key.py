@@ -125,6 +125,14 @@ class Key:
     def urlsafe(self) -> str:
         return base64.urlsafe_b64encode(self.serialized()).rstrip(b"=").decode("ascii")
 
+    @classmethod
+    def from_old_key(cls, old_key: Any) -> "Key":
+        """App Engine's old ``db`` keys do not exist here; use ``Key(urlsafe=str(old_key))``."""
+        raise NotImplementedError("there is no old db API; decode its string with Key(urlsafe=...)")
+
+    def to_old_key(self) -> Any:
+        raise NotImplementedError("there is no old db API; pass key.urlsafe() instead")
+
     # -- storage --------------------------------------------------------------------
 
     def get(self, **ctx_options: Any) -> Any:

@@ -376,6 +376,15 @@ class Model(metaclass=MetaModel):
     ) -> None:
         pass
 
+    # NDB's underscore names, for models with properties called e.g. "put" or "query".
+    _key = key
+    _put, _put_async, _populate = put, put_async, populate
+    _has_complete_key = has_complete_key
+    _query, _gql = query, gql
+    _get_by_id, _get_by_id_async = get_by_id, get_by_id_async
+    _get_or_insert, _get_or_insert_async = get_or_insert, get_or_insert_async
+    _allocate_ids, _allocate_ids_async = allocate_ids, allocate_ids_async
+
 
 class Expando(Model):
     """A model whose instances also take properties that the class does not declare."""

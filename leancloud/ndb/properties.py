@@ -1095,6 +1095,9 @@ class StructuredProperty(_StructuredGetForDictMixin):
                 f"Model subclass {self._modelclass.__name__} has no attribute {attrname}"
             )
         clone = copy.copy(prop)
+        for name, cached in list(vars(clone).items()):
+            if isinstance(cached, Property):  # subproperties cached under the old path
+                del clone.__dict__[name]
         clone._name = f"{self._name}.{prop._name}"
         clone._code_name = f"{self._code_name}.{prop._code_name}"
         self.__dict__[attrname] = clone

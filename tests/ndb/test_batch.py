@@ -251,3 +251,11 @@ def test_entity_rows_carry_their_ancestor_path(leancloud_clean_server):
         "/classes/Item", {"where": {"ndbAncestors": mapping.object_id_for_key(ndb.Key("Item", 1))}}
     )
     assert [r["objectId"] for r in found.json()["results"]] == [mapping.object_id_for_key(key)]
+
+
+def test_delete_needs_no_model_class(leancloud_clean_server):
+    client.put("/entities/Unmodelled/Unmodelled-n0000000000000000001", {"a": 1})
+    assert ndb.delete_multi([ndb.Key("Unmodelled", 1)]) == [None]
+    assert client.get("/classes/Unmodelled/Unmodelled-n0000000000000000001").json() == {}
+    with pytest.raises(ndb.KindError):
+        ndb.Key("Unmodelled", 1).get()  # reading builds an entity: the class is needed

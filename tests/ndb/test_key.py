@@ -245,3 +245,10 @@ def test_namespaced_keys_live_in_their_own_class(leancloud_server):
     row = client.get(f"/classes/KeyKind__tenant_a/{mapping.object_id_for_key(key)}").json()
     assert row["n"] == 9
     assert ndb.Key("KeyKind", 424242).get() is None
+
+
+def test_no_old_db_keys():
+    with pytest.raises(NotImplementedError):
+        ndb.Key.from_old_key("old")
+    with pytest.raises(NotImplementedError):
+        ndb.Key("Kind", 1).to_old_key()

@@ -415,3 +415,15 @@ def test_the_porting_guide_examples_run(leancloud_server, tmp_path, monkeypatch,
         storage.close()
     printed = capsys.readouterr().out
     assert "GenericProperty('max_stretch')" in printed and "'rasta_name'" in printed
+
+
+def test_underscore_aliases_for_clashing_property_names(leancloud_server):
+    class Clashing(ndb.Model):
+        put = ndb.StringProperty()
+        query = ndb.IntegerProperty()
+
+    entity = Clashing(id="aliases", put="value", query=3)
+    key = entity._put()
+    assert key.get().put == "value"
+    assert Clashing._query(Clashing.query == 3).fetch() == [entity]
+    assert entity._has_complete_key() and Clashing._get_by_id("aliases") == entity

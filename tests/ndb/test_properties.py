@@ -740,3 +740,18 @@ def test_queries_on_properties_run_on_the_server(leancloud_clean_server):
     assert Resident.query(Resident.key == london.key).get() == london
     names = [r.name for r in Resident.query().order(-Resident.name)]
     assert names == ["Sherlock", "Harry"]
+
+
+def test_nested_structured_paths_are_full_paths():
+    class Geo(ndb.Model):
+        lat = ndb.FloatProperty()
+
+    class Place(ndb.Model):
+        geo = ndb.StructuredProperty(Geo)
+
+    class Visitor(ndb.Model):
+        place = ndb.StructuredProperty(Place)
+
+    assert Place.geo.lat._name == "geo.lat"  # cached on Place.geo first...
+    assert Visitor.place.geo.lat._name == "place.geo.lat"  # ...yet not reused under Visitor
+    assert Place.geo.lat._name == "geo.lat"
