@@ -28,7 +28,7 @@ from leancloud.server.errors import ApiError
 from leancloud.server.names import check_class_name
 from leancloud.server.principal import Principal
 from leancloud.server.query import parse_query
-from leancloud.server.services.entities import check_object_id, put_entity
+from leancloud.server.services.entities import check_entity_class, check_object_id, put_entity
 from leancloud.server.services.objects import check_write
 from leancloud.server.storage.base import Storage, WriteTx
 
@@ -114,6 +114,7 @@ def _check(tx: WriteTx, principal: Principal, checks: Sequence[Tuple[Ref, Option
 
 
 def _delete(tx: WriteTx, principal: Principal, ref: Ref) -> Dict[str, Any]:
+    check_entity_class(principal, ref[0])
     obj = tx.get(*ref)
     if obj is not None:
         check_write(principal, obj)
