@@ -139,16 +139,15 @@ def put_multi_async(entities: Sequence[Any], **ctx_options: Any) -> List[Future]
             raise BadArgumentError(f"Expected Model instance, got {entity!r}")
         if entity._projection:
             raise BadArgumentError("Cannot put a partial (projected) entity")
-    for entity in entities:
+    for entity in entities:  # NDB's order: auto_now and computed values, then the hook
+        entity._prepare_for_put()
         entity._pre_put_hook()
     bodies = []
     for entity in entities:
-        entity._prepare_for_put()
         entity._check_initialized()
         bodies.append(mapping.entity_fields(entity))
-    for entity in entities:
-        if entity.key is not None:
-            mapping.class_name_for_kind(entity.key.kind(), entity.key.namespace())
+        kind, namespace = entity._get_kind(), entity.key.namespace() if entity.key else ""
+        mapping.class_name_for_kind(kind, namespace)
     backend = current_backend()
 
     def work() -> List[Key]:

@@ -81,7 +81,8 @@ class Key:
         return tuple(part for pair in self.__pairs for part in pair)
 
     def app(self) -> str:
-        return self.__app
+        """The app id; keys made without one follow the SDK's (also if initialised later)."""
+        return self.__app or default_app()
 
     def namespace(self) -> str:
         return self.__namespace
@@ -117,10 +118,10 @@ class Key:
     # -- encodings ------------------------------------------------------------------
 
     def reference(self) -> Reference:
-        return Reference(self.__app, self.__namespace, self.__pairs)
+        return Reference(self.app(), self.__namespace, self.__pairs)
 
     def serialized(self) -> bytes:
-        return _encode_reference(self.__app, self.__namespace, self.__pairs)
+        return _encode_reference(self.app(), self.__namespace, self.__pairs)
 
     def urlsafe(self) -> str:
         return base64.urlsafe_b64encode(self.serialized()).rstrip(b"=").decode("ascii")
@@ -155,7 +156,7 @@ class Key:
 
     # -- Python protocols -----------------------------------------------------------
 
-    def _state(self) -> Tuple[str, str, Tuple[Pair, ...]]:
+    def _state(self) -> Tuple[Optional[str], str, Tuple[Pair, ...]]:
         return (self.__app, self.__namespace, self.__pairs)
 
     def __eq__(self, other: Any) -> bool:
@@ -175,7 +176,7 @@ class Key:
         path = tuple(
             (kind, _id_rank(id_), id_ if id_ is not None else 0) for kind, id_ in self.__pairs
         )
-        return (self.__app, self.__namespace, path)
+        return (self.__app or "", self.__namespace, path)
 
     def __lt__(self, other: "Key") -> bool:
         return self._order() < _as_key(other)._order()
@@ -194,7 +195,7 @@ class Key:
 
     def __repr__(self) -> str:
         args = [repr(part) for part in self.flat()]
-        if self.__app != default_app():
+        if self.__app is not None:
             args.append(f"app={self.__app!r}")
         if self.__namespace:
             args.append(f"namespace={self.__namespace!r}")
@@ -216,7 +217,9 @@ def _id_rank(value: Id) -> int:
 # -- constructor forms ------------------------------------------------------------------
 
 
-def _parse(args: Sequence[Any], kwargs: Dict[str, Any]) -> Tuple[str, str, Tuple[Pair, ...]]:
+def _parse(
+    args: Sequence[Any], kwargs: Dict[str, Any]
+) -> Tuple[Optional[str], str, Tuple[Pair, ...]]:
     unknown = set(kwargs) - set(_ALL_FORMS) - {"parent", "app", "namespace"}
     if unknown:
         raise TypeError(f"Key() got unexpected keyword arguments: {sorted(unknown)}")
@@ -288,25 +291,24 @@ def _check_pair(pair: Sequence[Any]) -> Pair:
 
 def _check(
     app: Optional[str], namespace: Optional[str], pairs: Tuple[Pair, ...]
-) -> Tuple[str, str, Tuple[Pair, ...]]:
+) -> Tuple[Optional[str], str, Tuple[Pair, ...]]:
+    """Validated parts; ``app`` is None for the default app (resolved when asked)."""
     if not pairs:
         raise BadArgumentError("Key() needs at least one (kind, id) pair")
     if any(id_ is None for _, id_ in pairs[:-1]):
         raise BadArgumentError("only the last pair of a Key may lack an id")
-    if app is None:
-        app = default_app()
     if namespace is None:
         namespace = ""
-    if not isinstance(app, str) or not app:
+    if app is not None and (not isinstance(app, str) or not app):
         raise BadArgumentError(f"app must be a non-empty string, not {app!r}")
     if not isinstance(namespace, str):
         raise BadArgumentError(f"namespace must be a string, not {namespace!r}")
-    return app, namespace, pairs
+    return (None if app == default_app() else app), namespace, pairs
 
 
 def _from_reference(
     form: str, value: Any, app: Optional[str], namespace: Optional[str]
-) -> Tuple[str, str, Tuple[Pair, ...]]:
+) -> Tuple[Optional[str], str, Tuple[Pair, ...]]:
     if form == "urlsafe":
         value = _decode_urlsafe(value)
     if form in ("urlsafe", "serialized"):

@@ -252,3 +252,17 @@ def test_no_old_db_keys():
         ndb.Key.from_old_key("old")
     with pytest.raises(NotImplementedError):
         ndb.Key("Kind", 1).to_old_key()
+
+
+def test_keys_made_before_init_follow_the_app_id(monkeypatch):
+    from leancloud import client
+
+    monkeypatch.setattr(client, "APP_ID", None)
+    early = ndb.Key("Kind", 1)  # e.g. a module-level constant, before leancloud.init()
+    assert early.app() == "_"
+    client.init("late-app", "key")
+    assert early.app() == "late-app"
+    assert early == ndb.Key("Kind", 1) == ndb.Key("Kind", 1, app="late-app")
+    assert hash(early) == hash(ndb.Key("Kind", 1, app="late-app"))
+    assert ndb.Key(urlsafe=early.urlsafe()) == early
+    assert ndb.Key("Kind", 1, app="other") != early

@@ -427,3 +427,20 @@ def test_underscore_aliases_for_clashing_property_names(leancloud_server):
     assert key.get().put == "value"
     assert Clashing._query(Clashing.query == 3).fetch() == [entity]
     assert entity._has_complete_key() and Clashing._get_by_id("aliases") == entity
+
+
+def test_pre_put_hook_sees_auto_values_and_may_fill_required_ones(leancloud_server):
+    import datetime as dt
+
+    class Stamped(ndb.Model):
+        created = ndb.DateTimeProperty(auto_now_add=True)
+        label = ndb.StringProperty(required=True)
+        seen = []
+
+        def _pre_put_hook(self):
+            Stamped.seen.append(self.created)
+            self.label = self.label or "filled by the hook"
+
+    key = Stamped().put()
+    assert isinstance(Stamped.seen[0], dt.datetime)
+    assert key.get().label == "filled by the hook"
