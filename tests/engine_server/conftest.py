@@ -49,6 +49,11 @@ class _Servers:
             cleanup()
 
 
+@pytest.fixture(autouse=True)
+def cheap_passwords(monkeypatch):
+    monkeypatch.setattr(passwords, "DEFAULT_COST", passwords.ScryptCost(n=16, r=1, p=1))
+
+
 @pytest.fixture(scope="session")
 def _engine_servers():
     servers = _Servers()
@@ -59,8 +64,6 @@ def _engine_servers():
 @pytest.fixture
 def engine_server(_engine_servers, monkeypatch):
     """``engine_server(engine, mode)``: the running server, with the SDK pointed at it."""
-
-    monkeypatch.setattr(passwords, "DEFAULT_COST", passwords.ScryptCost(n=16, r=1, p=1))
 
     def start(engine, mode):
         server = _engine_servers.get(engine, mode)

@@ -181,3 +181,16 @@ def test_a_function_that_hangs_times_out_with_leanclouds_error(tmp_path):
     assert answer.status_code == 503
     assert answer.json == {"code": 141, "error": "The request timed out on the server."}
     assert time.monotonic() - started < 2
+
+
+def test_an_on_login_refusal_answers_401_with_the_hooks_code_and_message(engine, http):
+    engine.names.append("__on_login__User")
+    engine.answers["/1.1/functions/_User/onLogin"] = (400, {"code": 1, "error": "Forbidden"})
+    http.post("/1.1/functions/missing", json={}, headers=APP)  # the registry is read again
+    sign_up(http)
+    answer = http.post("/1.1/login", json={"username": "ann", "password": "pw"}, headers=APP)
+    assert answer.status_code == 401
+    assert answer.json == {"code": 1, "error": "Forbidden"}
+    _, sent, body = engine.last("/1.1/functions/_User/onLogin")
+    assert sent["X-LC-Hook-Key"] == "H"
+    assert body["object"]["username"] == "ann" and "password" not in body["object"]

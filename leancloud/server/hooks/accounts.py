@@ -6,7 +6,7 @@ when an Engine is configured) finds both in ``engine_scope``, which the HTTP lay
 around every handler. Without an Engine, or outside a request, they do nothing.
 
 * ``onLogin`` decides whether a log-in succeeds: a refusal fails it with the hook's own
-  code, message and status. The users service asks inside its write transaction, but
+  code and message, and status 401 (LeanCloud's documented answer). The users service asks inside its write transaction, but
   the Engine is called once the transaction is over and before the answer goes out, so
   the database is never locked while the Engine thinks (or calls the server back). The
   refused caller gets no session token; the log-in's own bookkeeping (failed attempts
@@ -75,12 +75,12 @@ def _active(name: str) -> Optional[_Scope]:
     return scope if scope is not None and scope.client.defines(name) else None
 
 
-def hook_error(reply: EngineReply) -> ApiError:
-    """The hook's own refusal, as the client will see it."""
+def hook_error(reply: EngineReply, status: Optional[int] = None) -> ApiError:
+    """The hook's own refusal, as the client will see it (with ``status`` if given)."""
     body = reply.body if isinstance(reply.body, dict) else {}
     code = body.get("code") if isinstance(body.get("code"), int) else 1
     message = body.get("error") or f"LeanEngine answered HTTP {reply.status}"
-    return ApiError(code, str(message), reply.status)
+    return ApiError(code, str(message), status or reply.status)
 
 
 class AccountHooks(users.UserHooks):
@@ -93,7 +93,7 @@ class AccountHooks(users.UserHooks):
         def check() -> None:
             reply = scope.post("/1.1/functions/_User/onLogin", body)
             if reply is not None and not reply.ok:
-                raise hook_error(reply)
+                raise hook_error(reply, status=401)
 
         scope.before_reply.append(check)
 
