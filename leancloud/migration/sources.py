@@ -323,7 +323,12 @@ def _single_folder(root: str) -> str:
 
 
 def open_source(path: str, scratch: str) -> Source:
-    """The right reader for a path: an archive is unpacked under ``scratch`` first."""
+    """The right reader for a path: an archive is unpacked under ``scratch`` first; a data
+    directory of ours is read directly."""
+    from leancloud.server import DATABASE_FILE
+
+    if os.path.isfile(os.path.join(path, DATABASE_FILE)):
+        return DataDirSource(path)  # another server's data directory
     if os.path.isdir(path):
         root, identity = path, _listing_fingerprint(path)
     elif os.path.isfile(path) and (zipfile.is_zipfile(path) or tarfile.is_tarfile(path)):

@@ -95,3 +95,10 @@ def test_cli_reports_failures_with_exit_status_and_bad_arguments(tmp_path, capsy
     assert main(["import", str(tmp_path / "missing"), "--data", data]) == 1
     assert main(["export", str(tmp_path / "o"), "--data", str(tmp_path / "nothing")]) == 1
     assert "not a data directory" in capsys.readouterr().err
+
+
+def test_import_reads_another_data_dir_directly(data_dir, tmp_path):
+    copy = str(tmp_path / "copy")
+    assert main(["import", data_dir, "--data", copy, "--public-url", "http://files.test"]) == 0
+    assert samples.snapshot(copy) == samples.snapshot(data_dir)
+    assert samples.blob(copy, "gamma/avatar.png") == samples.FILE_BYTES
