@@ -22,6 +22,8 @@ after_deletes = []
 verified = []
 user_hook_saw = []  # the fields a _User beforeSave was shown
 user_after_saves = []
+user_after_updates = []  # (objectId, updated keys)
+user_after_deletes = []
 release_slow = threading.Event()
 
 
@@ -94,6 +96,30 @@ def user_before_save(user):
 @engine.after_save("_User")
 def user_after_save(user):
     user_after_saves.append(user.id)
+
+
+@engine.before_update("_User")
+def user_before_update(user):
+    if "nickname" in user.updated_keys:
+        if user.get("nickname") == "admin":
+            raise LeanEngineError(code=400, message="reserved nickname")
+        user.set("nickname", user.get("nickname").strip())
+
+
+@engine.after_update("_User")
+def user_after_update(user):
+    user_after_updates.append((user.id, user.updated_keys))
+
+
+@engine.before_delete("_User")
+def user_before_delete(user):
+    if user.get("protected"):
+        raise LeanEngineError(code=400, message="protected user")
+
+
+@engine.after_delete("_User")
+def user_after_delete(user):
+    user_after_deletes.append(user.id)
 
 
 @engine.on_login
@@ -292,6 +318,25 @@ def test_sign_up_runs_the_user_hooks_without_showing_the_password(server):
     seen = [fields for fields in user_hook_saw if fields.get("username") == name]
     assert seen and "password" not in seen[0] and "s3cret" not in repr(seen)
     leancloud.User().login(name, "s3cret")  # the write's own password was kept
+
+
+def test_user_updates_and_deletes_run_the_user_hooks(server):
+    user = sign_up()
+    user.set("nickname", "  bob ")
+    user.save()
+    assert leancloud.Query("_User").get(user.id).get("nickname") == "bob"
+    assert (user.id, ["nickname"]) in user_after_updates
+    user.set("nickname", "admin")
+    assert error_of(user.save) == (
+        142,
+        "Cloud Code validation failed. Error detail : reserved nickname",
+    )
+    assert leancloud.Query("_User").get(user.id).get("nickname") == "bob"
+    protected, plain = sign_up(protected=True), sign_up()
+    assert error_of(protected.destroy)[0] == 142
+    assert leancloud.Query("_User").get(protected.id).id == protected.id
+    plain.destroy()
+    assert plain.id in user_after_deletes and protected.id not in user_after_deletes
 
 
 def test_on_login_refuses_a_banned_user(server):

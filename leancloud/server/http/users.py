@@ -15,7 +15,7 @@ from leancloud.server.errors import ApiError
 from leancloud.server.hooks.classes import class_hooks
 from leancloud.server.http.objects import fetch_when_save, write_body
 from leancloud.server.http.request import ApiRequest, Reply
-from leancloud.server.services import auth_data, users, verification
+from leancloud.server.services import auth_data, objects, users, verification
 
 
 def _mail_verification(request: ApiRequest, user_id: str) -> None:
@@ -78,14 +78,19 @@ def get(request: ApiRequest, user_id: str) -> Dict[str, Any]:
 
 
 def update(request: ApiRequest, user_id: str) -> Dict[str, Any]:
+    storage, principal, hooks = request.storage, request.principal, class_hooks(request)
+    body = write_body(request)
+    body = objects.run_before_update(storage, principal, hooks, users.USER_CLASS, user_id, body)
     result, changed_contacts = users.update_user(
-        request.storage,
-        request.principal,
+        storage,
+        principal,
         user_id,
-        write_body(request),
+        body,
         where=request.params.get("where"),
         fetch=fetch_when_save(request),
     )
+    updated = {"_updatedKeys": [key for key in body if key != "ACL"]}
+    objects.run_after_hook(storage, hooks, users.USER_CLASS, "afterUpdate", user_id, updated)
     if "email" in changed_contacts:
         _mail_verification(request, user_id)
     return result
@@ -93,7 +98,12 @@ def update(request: ApiRequest, user_id: str) -> Dict[str, Any]:
 
 def delete(request: ApiRequest, user_id: str) -> Dict[str, Any]:
     write_body(request)  # only flags, checked as on any delete
-    users.delete_user(request.storage, request.principal, user_id)
+    storage, principal, hooks = request.storage, request.principal, class_hooks(request)
+    objects.run_before_delete(storage, principal, hooks, users.USER_CLASS, [user_id])
+    gone = objects.snapshot_for_hook(storage, hooks, users.USER_CLASS, "afterDelete", user_id)
+    users.delete_user(storage, principal, user_id)
+    if gone:
+        hooks.after(users.USER_CLASS, "afterDelete", gone)  # type: ignore[union-attr]
     return {}
 
 

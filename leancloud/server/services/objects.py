@@ -106,7 +106,16 @@ def _snapshot(reader: Any, class_name: str, object_id: str) -> dict:
     return rows[0] if rows else {}
 
 
-def _after(
+def snapshot_for_hook(
+    storage: Storage, hooks: Optional[ClassHooks], class_name: str, hook: str, object_id: str
+) -> Optional[dict]:
+    """The object as ``hook`` would receive it; None when that hook is not to run."""
+    if hooks is None or not hooks.wants(class_name, hook):
+        return None
+    return _snapshot(storage, class_name, object_id)
+
+
+def run_after_hook(
     storage: Storage,
     hooks: Optional[ClassHooks],
     class_name: str,
@@ -115,10 +124,9 @@ def _after(
     extra: Optional[Mapping[str, Any]] = None,
 ) -> None:
     """Run an ``after*`` hook on the committed object, if the Engine has one."""
-    if hooks is not None and hooks.wants(class_name, hook):
-        hooks.after(
-            class_name, hook, {**_snapshot(storage, class_name, object_id), **(extra or {})}
-        )
+    snapshot = snapshot_for_hook(storage, hooks, class_name, hook, object_id)
+    if snapshot is not None:
+        hooks.after(class_name, hook, {**snapshot, **(extra or {})})  # type: ignore[union-attr]
 
 
 def _load_for_write(
@@ -133,15 +141,18 @@ def _load_for_write(
     return obj
 
 
-def _before_update(
+def run_before_update(
     storage: Storage,
     principal: Principal,
-    hooks: ClassHooks,
+    hooks: Optional[ClassHooks],
     class_name: str,
     object_id: str,
     body: Mapping[str, Any],
-) -> Dict[str, Any]:
-    """The update's body after ``beforeUpdate``, which sees the object as it would become."""
+) -> Mapping[str, Any]:
+    """The update's body after ``beforeUpdate`` (if the Engine has one), which sees the
+    object as it would become."""
+    if hooks is None or not hooks.wants(class_name, "beforeUpdate"):
+        return body
     acl_given, acl, fields = _split_acl(body)
     with storage.write() as tx:
         obj = _load_for_write(tx, principal, class_name, object_id)
@@ -200,7 +211,7 @@ def create_object(
             result = _read_back(tx, class_name, obj.object_id, None)
         else:
             result = {"objectId": obj.object_id, "createdAt": stamp}
-    _after(storage, hooks, class_name, "afterSave", obj.object_id)
+    run_after_hook(storage, hooks, class_name, "afterSave", obj.object_id)
     return result
 
 
@@ -217,8 +228,7 @@ def update_object(
     """``{"updatedAt", "objectId"}``; with ``fetch`` also the written fields' new values."""
     check_writable_class(principal, class_name)
     condition = parse_where(class_name, decode_where(where)) if where else None
-    if hooks is not None and hooks.wants(class_name, "beforeUpdate"):
-        body = _before_update(storage, principal, hooks, class_name, object_id, body)
+    body = run_before_update(storage, principal, hooks, class_name, object_id, body)
     acl_given, acl, fields = _split_acl(body)
     with storage.write() as tx:
         obj = _load_for_write(tx, principal, class_name, object_id)
@@ -235,7 +245,9 @@ def update_object(
         if fetch and changes.touched:
             written = _read_back(tx, class_name, object_id, changes.touched)
             result = {**{k: written[k] for k in changes.touched if k in written}, **result}
-    _after(storage, hooks, class_name, "afterUpdate", object_id, {"_updatedKeys": changes.touched})
+    run_after_hook(
+        storage, hooks, class_name, "afterUpdate", object_id, {"_updatedKeys": changes.touched}
+    )
     return result
 
 
@@ -253,9 +265,7 @@ def delete_objects(
     """
     check_writable_class(principal, class_name)
     condition = parse_where(class_name, decode_where(where)) if where else None
-    if hooks is not None and hooks.wants(class_name, "beforeDelete"):
-        for object_id in object_ids:
-            _before_delete(storage, principal, hooks, class_name, object_id)
+    run_before_delete(storage, principal, hooks, class_name, object_ids)
     after = hooks is not None and hooks.wants(class_name, "afterDelete")
     deleted: List[dict] = []
     with storage.write() as tx:
@@ -275,17 +285,25 @@ def delete_objects(
         hooks.after(class_name, "afterDelete", snapshot)  # type: ignore[union-attr]
 
 
-def _before_delete(
-    storage: Storage, principal: Principal, hooks: ClassHooks, class_name: str, object_id: str
+def run_before_delete(
+    storage: Storage,
+    principal: Principal,
+    hooks: Optional[ClassHooks],
+    class_name: str,
+    object_ids: Sequence[str],
 ) -> None:
-    """``beforeDelete`` for an object this caller may delete (a missing one has none)."""
-    with storage.write() as tx:
-        found = tx.get(class_name, object_id)
-        if found is None:
-            return
-        check_write(principal, found)
-        snapshot = _snapshot(tx, class_name, object_id)
-    hooks.before_delete(class_name, snapshot)
+    """``beforeDelete`` (if the Engine has one) for each object this caller may delete;
+    ids already gone have none."""
+    if hooks is None or not hooks.wants(class_name, "beforeDelete"):
+        return
+    for object_id in object_ids:
+        with storage.write() as tx:
+            found = tx.get(class_name, object_id)
+            if found is None:
+                continue
+            check_write(principal, found)
+            snapshot = _snapshot(tx, class_name, object_id)
+        hooks.before_delete(class_name, snapshot)
 
 
 def get_object(
