@@ -328,8 +328,13 @@ class Model(metaclass=MetaModel):
         """``Query(kind=...)``, filtered by the positional filters (ANDed)."""
         from leancloud.ndb.query import Query
 
-        if kwds.pop("distinct", False):
-            kwds["group_by"] = kwds.get("projection")
+        if "distinct" in kwds:
+            if "group_by" in kwds:
+                raise TypeError("cannot use distinct= and group_by= at the same time")
+            if not kwds.get("projection"):
+                raise TypeError("cannot use distinct= without projection=")
+            if kwds.pop("distinct"):
+                kwds["group_by"] = kwds["projection"]
         qry = Query(kind=cls._get_kind(), **kwds)
         return qry.filter(*filters) if filters else qry
 

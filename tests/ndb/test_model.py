@@ -444,3 +444,35 @@ def test_pre_put_hook_sees_auto_values_and_may_fill_required_ones(leancloud_serv
     key = Stamped().put()
     assert isinstance(Stamped.seen[0], dt.datetime)
     assert key.get().label == "filled by the hook"
+
+
+def test_distinct_needs_a_projection_and_no_group_by():
+    with pytest.raises(TypeError):
+        Person.query(distinct=True)
+    with pytest.raises(TypeError):
+        Person.query(projection=["age"], group_by=["age"], distinct=True)
+    assert Person.query(projection=["age"], distinct=True).group_by == ("age",)
+
+
+def test_queries_return_top_level_entities_only(leancloud_clean_server):
+    class Home(ndb.Model):
+        city = ndb.StringProperty()
+
+    class Owner(ndb.Model):
+        home = ndb.StructuredProperty(Home)
+        work = ndb.StructuredProperty(Home)  # two structures of one model class
+
+    top = Home(city="Oslo")
+    top.put()
+    Owner(home=Home(city="Oslo"), work=Home(city="Bergen")).put()
+    assert Home.query(Home.city == "Oslo").fetch() == [top]
+    assert Owner.query(Owner.work.city == "Bergen").get().home.city == "Oslo"
+
+
+def test_reads_do_not_validate(leancloud_server):
+    class Strict(ndb.Model):
+        colour = ndb.StringProperty(choices=["red"], validator=lambda p, v: v.upper())
+
+    key = ndb.Key("Strict", 1)
+    client.put(f"/entities/Strict/{mapping.object_id_for_key(key)}", {"colour": "blue"})
+    assert key.get().colour == "blue"
