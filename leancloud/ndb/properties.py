@@ -16,8 +16,6 @@ stored value of the wrong wire type is ignored on read, as NDB ignores mistyped 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import datetime as _dt
 import json
@@ -25,7 +23,7 @@ import pickle
 import zlib
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from leancloud.codec import date_to_wire, parse_date
+from leancloud import codec
 from leancloud.ndb.errors import (
     BadArgumentError,
     BadValueError,
@@ -119,27 +117,27 @@ class ModelAttribute:
 
 
 def _bytes_to_wire(value: bytes) -> Dict[str, str]:
-    return {"__type": "Bytes", "base64": base64.b64encode(value).decode("ascii")}
+    return codec.encode(value)
 
 
 def _bytes_from_wire(wire: Any) -> Optional[bytes]:
     if isinstance(wire, dict) and wire.get("__type") == "Bytes":
         try:
-            return base64.b64decode(wire.get("base64", ""), validate=True)
-        except (binascii.Error, TypeError):
+            return codec.decode(wire)
+        except (KeyError, ValueError):
             return None
     return None
 
 
 def _datetime_to_wire(value: _dt.datetime) -> Dict[str, str]:
     """A naive datetime is UTC (App Engine's rule), not local time."""
-    return date_to_wire(value.replace(tzinfo=_UTC) if value.tzinfo is None else value)
+    return codec.date_to_wire(value.replace(tzinfo=_UTC) if value.tzinfo is None else value)
 
 
 def _datetime_from_wire(wire: Any) -> Optional[_dt.datetime]:
     if isinstance(wire, dict) and wire.get("__type") == "Date":
         try:
-            return parse_date(wire.get("iso")).replace(tzinfo=None)
+            return codec.parse_date(wire.get("iso")).replace(tzinfo=None)
         except ValueError:
             return None
     return None
