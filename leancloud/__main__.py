@@ -14,8 +14,7 @@ import sys
 import threading
 from typing import List, Optional
 
-from leancloud.server.config import DEFAULT_DATA_DIR
-from leancloud.server.hooks.client import DEFAULT_HOOK_TIMEOUT
+from leancloud.server.config import DEFAULT_DATA_DIR, DEFAULT_HOOK_TIMEOUT
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,9 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--hook-timeout",
         type=float,
-        default=DEFAULT_HOOK_TIMEOUT,
         metavar="SECONDS",
-        help=f"how long a cloud function or hook may take (default: {DEFAULT_HOOK_TIMEOUT:g})",
+        help="how long a cloud function or hook may take "
+        f"(default: $LEANCLOUD_HOOK_TIMEOUT, else {DEFAULT_HOOK_TIMEOUT:g})",
     )
     serve.set_defaults(run=serve_command)
     outbox = commands.add_parser("outbox", help="show the mail and SMS kept in the outbox")

@@ -12,7 +12,6 @@ from typing import Any, Optional, Union
 from leancloud.server.config import DEFAULT_MAX_BODY_BYTES, ServerConfig, load_config
 from leancloud.server.hooks import accounts
 from leancloud.server.hooks.client import (
-    DEFAULT_HOOK_TIMEOUT,
     EngineClient,
     HttpTransport,
     Transport,
@@ -36,7 +35,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     engine_url: Optional[str] = None,
     engine_app: Union[str, Any, None] = None,
-    hook_timeout: float = DEFAULT_HOOK_TIMEOUT,
+    hook_timeout: Optional[float] = None,
 ) -> ServerApp:
     """A WSGI app over ``storage`` (default: SQLite in ``<data_dir>/data.sqlite3``).
 
@@ -48,6 +47,7 @@ def create_app(
     ``"package.module:engine"`` name), called without sockets; it shares this process's
     SDK configuration (``leancloud.init``), which must hold this server's keys.
     ``hook_timeout``: seconds a function or hook may take (LeanCloud's 15 by default).
+    Without arguments, ``LEANCLOUD_ENGINE_URL`` and ``LEANCLOUD_HOOK_TIMEOUT`` apply.
     """
     config = load_config(
         data_dir,
@@ -62,7 +62,10 @@ def create_app(
 
         storage = SQLiteStorage(os.path.join(config.data_dir, DATABASE_FILE))
     app = ServerApp(config, storage)
-    app.engine = _engine_client(config, engine_url, engine_app, hook_timeout)
+    if engine_url is None and engine_app is None:
+        engine_url = config.engine_url
+    timeout = config.hook_timeout if hook_timeout is None else hook_timeout
+    app.engine = _engine_client(config, engine_url, engine_app, timeout)
     return app
 
 

@@ -16,6 +16,7 @@ from typing import Dict, Optional
 
 DEFAULT_DATA_DIR = ".leancloud"
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+DEFAULT_HOOK_TIMEOUT = 15.0  # LeanCloud's limit for cloud functions and hooks, in seconds
 CONFIG_FILE = "config.json"
 KEY_NAMES = ("app_id", "app_key", "master_key", "hook_key")
 _ALPHABET = string.ascii_letters + string.digits
@@ -40,6 +41,10 @@ class ServerConfig:
     # One uploaded file's content (413 above it); env LEANCLOUD_MAX_FILE_SIZE. Uploads are
     # requests too, so max_body_bytes caps them as well.
     max_file_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # The app's LeanEngine (env LEANCLOUD_ENGINE_URL) and how long a call to it may take
+    # (env LEANCLOUD_HOOK_TIMEOUT); create_app's arguments win over both.
+    engine_url: Optional[str] = None
+    hook_timeout: float = DEFAULT_HOOK_TIMEOUT
 
 
 def _generate(name: str) -> str:
@@ -84,6 +89,19 @@ def _env_size(name: str, default: int) -> int:
     if not value.isdigit():
         raise ValueError(f"{name} must be a number of bytes, not {value!r}")
     return int(value)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    return seconds
 
 
 def _switches() -> Dict[str, bool]:
@@ -132,6 +150,8 @@ def load_config(
         max_body_bytes=max_body_bytes,
         public_url=os.environ.get("LEANCLOUD_PUBLIC_URL", "").strip().rstrip("/") or None,
         max_file_bytes=_env_size("LEANCLOUD_MAX_FILE_SIZE", DEFAULT_MAX_BODY_BYTES),
+        engine_url=os.environ.get("LEANCLOUD_ENGINE_URL", "").strip() or None,
+        hook_timeout=_env_seconds("LEANCLOUD_HOOK_TIMEOUT", DEFAULT_HOOK_TIMEOUT),
         **keys,
         **_switches(),
     )

@@ -194,3 +194,15 @@ def test_an_on_login_refusal_answers_401_with_the_hooks_code_and_message(engine,
     _, sent, body = engine.last("/1.1/functions/_User/onLogin")
     assert sent["X-LC-Hook-Key"] == "H"
     assert body["object"]["username"] == "ann" and "password" not in body["object"]
+
+
+def test_the_environment_names_the_engine_and_the_timeout(tmp_path, monkeypatch, engine):
+    monkeypatch.setenv("LEANCLOUD_ENGINE_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("LEANCLOUD_HOOK_TIMEOUT", "2.5")
+    from_env = create_app(str(tmp_path), **KEYS).engine
+    assert from_env.transport.base_url == "http://127.0.0.1:1" and from_env.timeout == 2.5
+    explicit = create_app(str(tmp_path), engine_app=engine, hook_timeout=1, **KEYS).engine
+    assert explicit.transport.app is engine and explicit.timeout == 1
+    monkeypatch.setenv("LEANCLOUD_HOOK_TIMEOUT", "soon")
+    with pytest.raises(ValueError):
+        create_app(str(tmp_path), **KEYS)

@@ -32,7 +32,6 @@ from leancloud.server.config import ServerConfig
 from leancloud.server.errors import ApiError
 
 __all__ = [
-    "DEFAULT_HOOK_TIMEOUT",
     "EngineClient",
     "EngineReply",
     "HttpTransport",
@@ -44,7 +43,6 @@ __all__ = [
 
 log = logging.getLogger("leancloud.server.engine")
 
-DEFAULT_HOOK_TIMEOUT = 15.0
 METADATAS_PATH = "/1.1/functions/_ops/metadatas"
 SCRIPT_ERROR = 141
 TIMEOUT_STATUS = 503
