@@ -48,3 +48,31 @@ def test_text_plain_fallback_bodies_are_bounded_too(api):
     response = api.raw("POST", "/1.1/classes/Thing", raw, as_="none", content_type="text/plain")
     assert response.status_code == 400
     assert response.get_json()["code"] == 107
+
+
+# ------------------------------------------------------------------ regular expressions
+
+
+@pytest.mark.parametrize("pattern", ["^(a+)+$", "(\\w+\\s?)*!", "(.*a){20}", "(?:x|(a*))+$"])
+def test_exponential_regexes_are_refused_before_they_run(api, pattern):
+    """Python's engine cannot be interrupted mid-match: (a+)+ over 40 a's never returns."""
+    api.ok("POST", "/classes/Thing", {"s": "a" * 40 + "!"}, as_="master")
+    where = json.dumps({"s": {"$regex": pattern}})
+    assert api.code("GET", "/classes/Thing", params={"where": where}) == 1
+
+
+@pytest.mark.parametrize("negate", ["", "not "])
+def test_exponential_regexes_are_refused_in_cql(api, negate):
+    api.ok("POST", "/classes/Thing", {"s": "a" * 40 + "!"}, as_="master")
+    cql = f"select * from Thing where s {negate}regexp '^(a+)+$'"
+    assert api.code("GET", "/cloudQuery", params={"cql": cql}) == 1
+
+
+@pytest.mark.parametrize(
+    "pattern", ["^a+!$", "(\\d{1,3}\\.){3}", "(aa|a)+!", "(?>a+)+!", "(a{2})+", "[a!]+"]
+)
+def test_ordinary_regexes_still_match(api, pattern):
+    api.ok("POST", "/classes/Thing", {"s": "aaaa!", "ip": "10.0.0.1"}, as_="master")
+    field = "ip" if "\\d" in pattern else "s"
+    where = json.dumps({field: {"$regex": pattern}})
+    assert len(api.ok("GET", "/classes/Thing", params={"where": where})["results"]) == 1

@@ -34,6 +34,7 @@ from leancloud.server.query.ast import (
     Size,
     Within,
 )
+from leancloud.server.query.regex_guard import is_nested_repetition
 
 __all__ = ["INVALID_QUERY", "parse_order", "parse_path", "parse_value", "parse_where"]
 
@@ -299,6 +300,11 @@ def _regex(path: Path, pattern: Any, options: Any) -> Regex:
         re.compile(translated, flags)
     except (re.error, OverflowError, RecursionError) as exc:
         raise _invalid(f"Invalid $regex {pattern!r}: {exc}.") from None
+    if is_nested_repetition(translated, flags):
+        raise _invalid(
+            f"$regex {pattern!r} repeats a repetition (like (a+)+), which can take "
+            "exponential time; use a simpler pattern."
+        )
     return Regex(path, translated, flags)
 
 
