@@ -29,13 +29,14 @@ import base64
 import re
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-from leancloud.ndb.errors import BadKeyError, BadValueError, KindError
+from leancloud.ndb.errors import BadArgumentError, BadKeyError, BadValueError, KindError
 from leancloud.ndb.key import Key, Pair
 
 __all__ = [
     "ANCESTORS_FIELD",
     "RESERVED_FIELDS",
     "class_name_for_kind",
+    "check_property_name",
     "object_id_for_key",
     "key_from_object_id",
     "key_to_wire",
@@ -72,6 +73,17 @@ def _check_namespace(namespace: str) -> str:
     if namespace and not _NAMESPACE.match(namespace):
         raise BadValueError(f"Namespace {namespace!r} must be letters, digits and underscores")
     return namespace
+
+
+def check_property_name(name: str) -> str:
+    """A stored property name: a LeanCloud field name, not one of the built-in fields."""
+    if not isinstance(name, str) or not _KIND.match(name):
+        raise BadArgumentError(
+            f"Property name {name!r} is not a LeanCloud field name ([A-Za-z][A-Za-z0-9_]*)"
+        )
+    if name in RESERVED_FIELDS:
+        raise BadArgumentError(f"{name!r} is a LeanCloud built-in field, not a property name")
+    return name
 
 
 def class_name_for_kind(kind: str, namespace: str = "") -> str:

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from leancloud.ndb.errors import BadArgumentError, BadValueError, KindError
 from leancloud.ndb.key import Key
-from leancloud.ndb.mapping import RESERVED_FIELDS
+from leancloud.ndb.mapping import check_property_name
 from leancloud.ndb.properties import (
     GenericProperty,
     ModelAttribute,
@@ -68,10 +68,7 @@ class Model(metaclass=MetaModel):
 
     @classmethod
     def _add_property(cls, prop: Property) -> None:
-        if prop._name in RESERVED_FIELDS:
-            raise BadArgumentError(
-                f"{prop._name!r} is a LeanCloud built-in field, not a property name"
-            )
+        check_property_name(prop._name)
         if prop._name in cls._properties:
             raise BadArgumentError(f"two properties of {cls.__name__} are stored as {prop._name!r}")
         if prop._repeated or (
@@ -439,8 +436,7 @@ class Expando(Model):
             setattr(self, name, value)
 
     def _dynamic_property(self, name: str, value: Any) -> Property:
-        if name in RESERVED_FIELDS:
-            raise BadArgumentError(f"{name!r} is a LeanCloud built-in field, not a property name")
+        check_property_name(name)
         repeated = isinstance(value, (list, tuple))
         sample = value[0] if repeated and value else value
         prop: Property

@@ -103,6 +103,13 @@ def test_property_names_must_not_clash_with_leancloud_fields():
 
     with pytest.raises(ValueError):
         ndb.StringProperty("a.b")
+    with pytest.raises(ndb.BadArgumentError):
+
+        class BadName(ndb.Model):
+            dashed = ndb.StringProperty("not-a-field")
+
+    with pytest.raises(ndb.BadArgumentError):
+        ndb.Expando().ndbAncestors = [1]
 
 
 def test_one_property_object_cannot_serve_two_attributes():
