@@ -48,6 +48,7 @@ __all__ = [
 
 DEFAULT_RETRIES = 3
 MAX_ENTITY_GROUPS = 5  # NDB's documented limit for xg transactions
+MAX_ENTITIES = 500  # per commit, as the server's extension (and the datastore) allow
 _COLLISION = 305
 _MAX_BACKOFF = 0.05
 
@@ -97,7 +98,11 @@ class _Transaction(Backend):
         self._writes: Dict[Ref, Optional[Dict[str, Any]]] = {}  # None: delete
         self._groups: set = set()
 
-    def _touch(self, keys: Sequence[Key]) -> None:
+    def _touch(self, keys: Sequence[Key]) -> List[Ref]:
+        """Check the limits for also touching ``keys``; their refs."""
+        refs = [_ref(key) for key in keys]
+        if len(self._rows.keys() | set(refs)) > MAX_ENTITIES:
+            raise BadRequestError(f"A transaction touches at most {MAX_ENTITIES} entities")
         groups = self._groups | {key.root() for key in keys}
         if not self._xg and len(groups) > 1:
             raise BadRequestError(
@@ -106,11 +111,11 @@ class _Transaction(Backend):
         if len(groups) > MAX_ENTITY_GROUPS:
             raise BadRequestError("operating on too many entity groups in a single transaction")
         self._groups = groups
+        return refs
 
     def get(self, keys: Sequence[Key]) -> List[Optional[Dict[str, Any]]]:
         with self._lock:
-            self._touch(keys)
-            refs = [_ref(key) for key in keys]
+            refs = self._touch(keys)
             missing = list(dict.fromkeys(ref for ref in refs if ref not in self._rows))
         if missing:
             objects = [{"className": c, "objectId": i} for c, i in missing]
@@ -133,9 +138,7 @@ class _Transaction(Backend):
         if self._read_only:
             raise BadRequestError("Cannot write in a read-only transaction")
         with self._lock:
-            self._touch(keys)
-            for key, body in zip(keys, bodies):
-                ref = _ref(key)
+            for ref, body in zip(self._touch(keys), bodies):
                 self._writes[ref] = body
                 self._rows[ref] = None if body is None else {**body, "objectId": ref[1]}
 

@@ -296,6 +296,17 @@ def test_too_many_groups_even_with_xg(leancloud_clean_server):
     transaction(lambda: ndb.get_multi([ndb.Key(TxCounter, f"g{n}") for n in range(5)]), xg=True)
 
 
+def test_too_many_entities(leancloud_clean_server):
+    root = ndb.Key(TxCounter, "big")
+
+    def touch(n):
+        ndb.get_multi([ndb.Key(TxCounter, i, parent=root) for i in range(1, n + 1)])
+
+    with pytest.raises(ndb.BadRequestError):
+        transaction(lambda: touch(txn_module.MAX_ENTITIES + 1))
+    transaction(lambda: touch(txn_module.MAX_ENTITIES))
+
+
 def test_read_only(leancloud_clean_server):
     key = ndb.Key(TxCounter, "ro")
     TxCounter(key=key, count=1).put()
