@@ -1008,8 +1008,47 @@ class User:
         return f"users.User(email={self._email!r}, _user_id={self._user_id!r})"
 
 
+def current_user() -> Optional[User]:
+    """The SDK's logged-in LeanCloud user as an App Engine User (email or username, id)."""
+    from leancloud import context
+
+    user = context.current_user.get()
+    if user is None:
+        return None
+    email = user.get_email() or user.get_username()
+    return User(email, "leancloud", user.id) if email else None
+
+
 class UserProperty(Property):
-    """A User, stored as ``{"email", "auth_domain", "user_id"}``; kept for compatibility."""
+    """A User, stored as ``{"email", "auth_domain", "user_id"}``; kept for compatibility.
+
+    ``auto_current_user`` / ``auto_current_user_add`` take the SDK's logged-in user.
+    """
+
+    _auto_current_user = False
+    _auto_current_user_add = False
+    _attributes = Property._attributes + ["_auto_current_user", "_auto_current_user_add"]
+
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        auto_current_user: bool = False,
+        auto_current_user_add: bool = False,
+        **kwds: Any,
+    ) -> None:
+        super().__init__(name=name, **kwds)
+        if self._repeated and (auto_current_user or auto_current_user_add):
+            raise ValueError("UserProperty cannot be repeated with auto_current_user(_add)")
+        self._auto_current_user = bool(auto_current_user)
+        self._auto_current_user_add = bool(auto_current_user_add)
+
+    def _prepare_for_put(self, entity: Any) -> None:
+        if self._auto_current_user or (
+            self._auto_current_user_add and self._retrieve_value(entity) is None
+        ):
+            user = current_user()
+            if user is not None:
+                self._store_value(entity, user)
 
     def _validate(self, value: Any) -> None:
         if not isinstance(value, User):

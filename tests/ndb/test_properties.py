@@ -762,3 +762,26 @@ def test_nested_structured_paths_are_full_paths():
     assert Place.geo.lat._name == "geo.lat"  # cached on Place.geo first...
     assert Visitor.place.geo.lat._name == "place.geo.lat"  # ...yet not reused under Visitor
     assert Place.geo.lat._name == "geo.lat"
+
+
+def test_user_property_takes_the_logged_in_user(leancloud_clean_server):
+    import leancloud
+
+    class Note(ndb.Model):
+        author = ndb.UserProperty(auto_current_user_add=True)
+        editor = ndb.UserProperty(auto_current_user=True)
+
+    anonymous = Note()
+    anonymous.put()
+    assert anonymous.author is None and anonymous.editor is None
+    user = leancloud.User()
+    user.set_username("writer")
+    user.set_password("secret-password")
+    user.set_email("writer@example.com")
+    user.sign_up()
+    note = Note()
+    note.put()
+    expected = ndb.User("writer@example.com", "leancloud", user.id)
+    assert note.key.get().author == expected == note.editor
+    with pytest.raises(ValueError):
+        ndb.UserProperty(repeated=True, auto_current_user=True)
