@@ -177,6 +177,24 @@ def test_get_or_insert_is_transactional(leancloud_clean_server):
     assert first.key == second.key and second.count == 1
 
 
+def test_racing_get_or_insert_creates_once(leancloud_clean_server):
+    results = []
+    barrier = threading.Barrier(4)
+
+    def racer(n):
+        barrier.wait()
+        results.append(TxCounter.get_or_insert("race", count=n, note=str(n)))
+
+    pool = [threading.Thread(target=racer, args=(n,)) for n in range(4)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    assert len(results) == 4
+    assert len({(e.count, e.note) for e in results}) == 1
+    assert ndb.Key(TxCounter, "race").get().count == results[0].count
+
+
 def test_transactional_decorator_forms(leancloud_clean_server):
     @transactional
     def plain():
