@@ -330,7 +330,8 @@ def _to_order(arg: Any) -> PropertyOrder:
         return arg
     if isinstance(arg, str):
         text = arg.strip()
-        return PropertyOrder(text.lstrip("-+"), text.startswith("-"))
+        name = text.lstrip("-+")
+        return PropertyOrder(_KEY_FIELD if name == "__key__" else name, text.startswith("-"))
     if hasattr(arg, "_name") and hasattr(arg, "__pos__"):  # a Property: ascending
         return +arg
     raise BadArgumentError(f"Expected a property or a PropertyOrder, got {arg!r}")

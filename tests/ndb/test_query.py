@@ -142,6 +142,8 @@ def test_orders():
         PropertyOrder("name", descending=True),
         PropertyOrder("born", descending=True),
     )
+    assert QPerson.query().order("-__key__").orders == (-QPerson.key,)
+    assert (-QPerson.key) == PropertyOrder("objectId", descending=True)
 
 
 # -- running against the server --------------------------------------------------------
