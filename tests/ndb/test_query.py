@@ -387,3 +387,16 @@ def test_the_documents_query_examples(leancloud_clean_server):
     ndb.put_multi([Employee(name=f"e{rank}", rank=rank) for rank in range(1, 8)])
     ranks = sorted(e.rank for e in Employee.query(Employee.rank.IN([4, 5, 6])))
     assert ranks == [4, 5, 6]
+
+
+def test_key_filters_orders_and_namespaces(leancloud_clean_server):
+    ndb.put_multi([QEmployee(id=n, rank=n) for n in (1, 2, 3)])
+    QEmployee(id=9, rank=9, namespace="other").put()
+    by_key = QEmployee.query().order(-QEmployee.key)
+    assert [e.rank for e in by_key.fetch()] == [3, 2, 1]
+    page, cursor, more = by_key.fetch_page(2)
+    assert [e.rank for e in page] == [3, 2] and more
+    assert [e.rank for e in by_key.fetch_page(2, start_cursor=cursor)[0]] == [1]
+    assert [e.rank for e in QEmployee.query(QEmployee.key > ndb.Key(QEmployee, 1))] == [2, 3]
+    assert [e.rank for e in QEmployee.query(QEmployee.key == ndb.Key(QEmployee, 2))] == [2]
+    assert [e.rank for e in QEmployee.query(namespace="other")] == [9]
