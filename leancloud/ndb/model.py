@@ -3,26 +3,134 @@
 ``MetaModel`` collects a class's Property attributes into ``_properties`` (keyed by
 stored name) and registers the class under its kind (``_get_kind()``, the class name
 unless overridden) for ``_lookup_model``. Storage goes through ``leancloud.ndb.batch``;
-queries and transactions are imported lazily from ``query`` and ``transaction``.
+``Model.query`` / ``gql`` / ``get_or_insert`` use ``query`` and ``transaction``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from leancloud.ndb.errors import BadArgumentError, BadValueError, KindError
+# ``google.appengine.ext.ndb.model`` holds the whole model API; code that imports that
+# module (``from google.appengine.ext.ndb import model``) finds the same names here.
+from leancloud.ndb.batch import (
+    delete_multi,
+    delete_multi_async,
+    get_multi,
+    get_multi_async,
+    put_multi,
+    put_multi_async,
+)
+from leancloud.ndb.errors import (
+    BadArgumentError,
+    BadProjectionError,
+    BadValueError,
+    ComputedPropertyError,
+    InvalidPropertyError,
+    KindError,
+    ReadonlyPropertyError,
+    UnprojectedPropertyError,
+)
 from leancloud.ndb.key import Key
 from leancloud.ndb.mapping import check_property_name
 from leancloud.ndb.properties import (
+    BlobKey,
+    BlobKeyProperty,
+    BlobProperty,
+    BooleanProperty,
+    ComputedProperty,
+    DateProperty,
+    DateTimeProperty,
+    FloatProperty,
     GenericProperty,
+    GeoPt,
+    GeoPtProperty,
+    IntegerProperty,
+    JsonProperty,
+    KeyProperty,
+    LocalStructuredProperty,
     ModelAttribute,
     ModelKey,
+    PickleProperty,
     Property,
+    StringProperty,
     StructuredProperty,
+    TextProperty,
+    TimeProperty,
+    User,
+    UserProperty,
+    _BaseValue,
 )
+from leancloud.ndb.query import Index, IndexProperty, IndexState, get_indexes, get_indexes_async
 from leancloud.ndb.tasklets import Future
+from leancloud.ndb.transaction import (
+    Rollback,
+    in_transaction,
+    non_transactional,
+    transaction,
+    transaction_async,
+    transactional,
+    transactional_async,
+    transactional_tasklet,
+)
 
-__all__ = ["MetaModel", "Model", "Expando"]
+__all__ = [
+    "MetaModel",
+    "Model",
+    "Expando",
+    # re-exported, as NDB's model module has them
+    "BadProjectionError",
+    "BlobKey",
+    "BlobKeyProperty",
+    "BlobProperty",
+    "BooleanProperty",
+    "ComputedProperty",
+    "ComputedPropertyError",
+    "DateProperty",
+    "DateTimeProperty",
+    "FloatProperty",
+    "GenericProperty",
+    "GeoPt",
+    "GeoPtProperty",
+    "Index",
+    "IndexProperty",
+    "IndexState",
+    "IntegerProperty",
+    "InvalidPropertyError",
+    "JsonProperty",
+    "Key",
+    "KeyProperty",
+    "KindError",
+    "LocalStructuredProperty",
+    "ModelAttribute",
+    "ModelKey",
+    "PickleProperty",
+    "Property",
+    "ReadonlyPropertyError",
+    "Rollback",
+    "StringProperty",
+    "StructuredProperty",
+    "TextProperty",
+    "TimeProperty",
+    "UnprojectedPropertyError",
+    "User",
+    "UserProperty",
+    "_BaseValue",
+    "delete_multi",
+    "delete_multi_async",
+    "get_indexes",
+    "get_indexes_async",
+    "get_multi",
+    "get_multi_async",
+    "in_transaction",
+    "non_transactional",
+    "put_multi",
+    "put_multi_async",
+    "transaction",
+    "transaction_async",
+    "transactional",
+    "transactional_async",
+    "transactional_tasklet",
+]
 
 
 class MetaModel(type):

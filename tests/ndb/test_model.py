@@ -476,3 +476,32 @@ def test_reads_do_not_validate(leancloud_server):
     key = ndb.Key("Strict", 1)
     client.put(f"/entities/Strict/{mapping.object_id_for_key(key)}", {"colour": "blue"})
     assert key.get().colour == "blue"
+
+
+def test_the_model_module_has_the_documented_names():
+    from leancloud.ndb import model
+
+    documented = """Key BlobKey GeoPt Rollback Index IndexState IndexProperty ModelAttribute
+        ModelKey MetaModel Model Expando transaction transaction_async in_transaction
+        transactional transactional_async transactional_tasklet non_transactional get_multi
+        get_multi_async put_multi put_multi_async delete_multi delete_multi_async get_indexes
+        get_indexes_async BlobProperty JsonProperty StringProperty FloatProperty
+        BadProjectionError LocalStructuredProperty TimeProperty UserProperty
+        InvalidPropertyError KindError ComputedProperty KeyProperty BooleanProperty
+        PickleProperty IntegerProperty Property DateProperty TextProperty DateTimeProperty
+        GenericProperty UnprojectedPropertyError StructuredProperty GeoPtProperty
+        ComputedPropertyError BlobKeyProperty ReadonlyPropertyError""".split()
+    assert [name for name in documented if not hasattr(model, name)] == []
+    assert [name for name in documented if not hasattr(ndb, name)] == []
+    assert model.BadProjectionError is model.InvalidPropertyError
+
+
+def test_user_and_base_values_in_an_entity():
+    from leancloud.ndb import model
+
+    entity = Person()
+    Person.name._store_value(entity, model._BaseValue(b"stored"))  # a base value...
+    assert Person.name._get_base_value(entity) == model._BaseValue(b"stored")
+    assert entity.name == "stored"  # ...read as a user value
+    Person.name._store_value(entity, "user value")
+    assert Person.name._get_user_value(entity) == "user value"
