@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 import pytest
 
@@ -247,12 +247,14 @@ def serves(server: LiveServer, method: str, path: str) -> bool:
     return True
 
 
-def step_params(expected: Mapping[str, Any], known_failures: Mapping[str, str]) -> Iterator[Any]:
+def step_params(expected: Mapping[str, Any], known_failures: Mapping[str, str]) -> List[Any]:
     """One test per step; a known failure is a strict xfail, so a fix is noticed."""
+    params = []
     for name in expected:
         reason = known_failures.get(name)
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        yield pytest.param(name, marks=marks, id=name)
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
 
 
 def check_step(
