@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -76,3 +77,60 @@ def test_ordinary_regexes_still_match(api, pattern):
     field = "ip" if "\\d" in pattern else "s"
     where = json.dumps({field: {"$regex": pattern}})
     assert len(api.ok("GET", "/classes/Thing", params={"where": where})["results"]) == 1
+
+
+# ------------------------------------------------------------------ numbers SQLite cannot bind
+
+HUGE = 2**70
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"n": HUGE},
+        {"n": {"$gte": HUGE}},
+        {"n": {"$ne": -HUGE}},
+        {"arr": {"$all": [HUGE]}},
+        {"n": {"$in": [HUGE, 1]}},
+    ],
+)
+def test_integers_beyond_64_bits_in_queries_compare_as_numbers(api, where):
+    api.ok("POST", "/classes/Thing", {"n": 1, "arr": [1]}, as_="master")
+    big = api.ok("POST", "/classes/Thing", {"n": HUGE, "arr": [HUGE]}, as_="master")
+    results = api.ok("GET", "/classes/Thing", params={"where": json.dumps(where)})["results"]
+    if "$in" in str(where) or "$ne" in str(where):
+        assert len(results) == 2
+    else:
+        assert [r["objectId"] for r in results] == [big["objectId"]]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"skip": str(HUGE)},
+        {"where": json.dumps({"arr": {"$size": HUGE}})},
+        {"where": '{"n": 1' + "0" * 400 + "}"},
+    ],
+)
+def test_out_of_range_numbers_in_queries_are_client_errors(api, params):
+    api.ok("POST", "/classes/Thing", {"n": 1}, as_="master")
+    response = api("GET", "/classes/Thing", params=params)
+    assert response.status_code == 400
+    assert response.get_json()["code"] in (1, 107)
+
+
+def test_an_increment_that_overflows_to_infinity_is_refused(api):
+    thing = api.ok("POST", "/classes/Thing", {"n": 1e308}, as_="master")["objectId"]
+    increment = {"n": {"__op": "Increment", "amount": 1e308}}
+    assert api.code("PUT", f"/classes/Thing/{thing}", increment) == 111
+    assert api.ok("GET", f"/classes/Thing/{thing}")["n"] == 1e308
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], HUGE, "not base64!"])
+def test_forged_scan_cursors_are_error_1(api, value):
+    api.ok("POST", "/classes/Thing", {"n": 1}, as_="master")
+    text = value if isinstance(value, str) else json.dumps(value)
+    cursor = text if isinstance(value, str) else base64.urlsafe_b64encode(text.encode()).decode()
+    response = api("GET", "/scan/classes/Thing", params={"cursor": cursor}, as_="master")
+    assert response.status_code == 400
+    assert response.get_json()["code"] == 1

@@ -15,6 +15,7 @@ __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "parse_query", "resolve_redirect"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+_MAX_SKIP = 2**63 - 1  # SQLite's largest integer
 _TRUE = ("1", "true", "True")
 
 
@@ -30,6 +31,8 @@ def parse_query(class_name: str, params: Mapping[str, Any]) -> Query:
     skip = _integer("skip", params.get("skip"), 0)
     if skip < 0:
         raise ApiError(INVALID_QUERY, f"Invalid skip: {skip}; it must not be negative.")
+    if skip > _MAX_SKIP:
+        raise ApiError(INVALID_QUERY, f"Invalid skip: {skip}; it is too large.")
     limit = _integer("limit", params.get("limit"), DEFAULT_LIMIT)
     return Query(
         class_name,

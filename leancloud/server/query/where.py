@@ -52,6 +52,7 @@ _DISTANCE_UNITS = {
 _MAX_DISTANCE = {"$maxDistance" + unit: scale for unit, scale in _DISTANCE_UNITS.items()}
 _MIN_DISTANCE = {"$minDistance" + unit: scale for unit, scale in _DISTANCE_UNITS.items()}
 _CANONICAL_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # what SQLite binds as an integer
 _COMPARE_OPS = {"$eq": "eq", "$ne": "ne", "$lt": "lt", "$lte": "lte", "$gt": "gt", "$gte": "gte"}
 
 
@@ -148,7 +149,7 @@ def _operators(path: Path, ops: Dict[str, Any]) -> Node:
         elif op == "$all":
             nodes.append(All(path, tuple(parse_value(v) for v in _list(op, arg))))
         elif op == "$size":
-            if not _is_int(arg) or arg < 0:
+            if not _is_int(arg) or not 0 <= arg <= _INT64_MAX:
                 raise _invalid("$size expects a non-negative integer.")
             nodes.append(Size(path, arg))
         elif op == "$exists":
@@ -220,7 +221,16 @@ def parse_value(value: Any) -> Any:
         return [parse_value(item) for item in value]
     if isinstance(value, float) and not math.isfinite(value):
         raise ApiError(107, "Malformed json object: numbers must be finite.")
+    if _is_int(value) and not _INT64_MIN <= value <= _INT64_MAX:
+        return _as_float(value)  # as SQLite reads such a number from stored JSON
     return value
+
+
+def _as_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ApiError(107, "Malformed json object: numbers must be finite.") from None
 
 
 def _typed(type_name: Any, value: Dict[str, Any]) -> Dict[str, Any]:

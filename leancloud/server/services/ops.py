@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -172,7 +173,10 @@ def _increment(current: Any, op: Mapping[str, Any], path: str) -> Any:
     amount = _operand(op, "amount", _is_number, "a number")
     if op["__op"] == "Decrement":
         amount = -amount
-    return _current(current, _is_number, op["__op"], path, 0) + amount
+    total = _current(current, _is_number, op["__op"], path, 0) + amount
+    if isinstance(total, float) and not math.isfinite(total):
+        raise _invalid(f"{op['__op']} of '{path}' overflows: numbers must stay finite.")
+    return total
 
 
 def _add(current: Any, op: Mapping[str, Any], path: str) -> Any:

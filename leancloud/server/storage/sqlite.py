@@ -195,10 +195,21 @@ def _encode_cursor(value: Any) -> str:
 
 
 def _decode_cursor(cursor: str) -> Any:
+    """The previous page's last key value: cursors come back from clients, who may send
+    anything, so only a value SQLite can bind is accepted (else error 1, not a 500)."""
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, TypeError):
-        raise ApiError(1, "Invalid scan cursor.") from None
+        value = ()
+    if not _bindable(value):
+        raise ApiError(1, "Invalid scan cursor.")
+    return value
+
+
+def _bindable(value: Any) -> bool:
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return value is None or isinstance(value, (str, float))
 
 
 class _Connection(sqlite3.Connection):
