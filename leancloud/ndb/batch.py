@@ -3,9 +3,9 @@
 Each ``*_multi_async`` call checks its arguments and runs the ``_pre_*`` hooks in the
 caller's thread (bad arguments fail before any request), then does its storage work
 as one background job through the context's backend (``context.py``): one
-``/1.1/batch`` round trip per 100 keys. It answers one Future per key or entity;
-each ``_post_*`` hook gets a done Future for its item and has run before the Future
-handed to the caller completes.
+``/1.1/batch`` round trip per 100 keys. It answers one Future per key or entity, and
+an item the server refuses fails only its own Future; each ``_post_*`` hook gets a done
+Future for its item and has run before the Future handed to the caller completes.
 
 Ids: an incomplete key gets an integer id from ``allocate_ids`` when it is put.
 ``allocate_ids`` keeps one counter object per kind (and namespace) in the class
@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from leancloud import client
 from leancloud.errors import LeanCloudError
 from leancloud.ndb import mapping
-from leancloud.ndb.context import current_backend, raise_failure, send_batch
+from leancloud.ndb.context import BatchError, current_backend, raise_failure, send_batch
 from leancloud.ndb.errors import BadArgumentError, BadValueError
 from leancloud.ndb.key import Key
 from leancloud.ndb.tasklets import Future, run_async
@@ -62,6 +62,22 @@ def _check_keys(keys: Sequence[Any]) -> List[Key]:
     return keys
 
 
+class _Failed:
+    """One item's error among a batch's results."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _per_item(call: Callable[[], Any], count: int) -> Tuple[List[Any], List[Any]]:
+    """``(values, errors)`` of a backend call; a ``BatchError`` fails only its items."""
+    try:
+        values = call()
+    except BatchError as exc:
+        return list(exc.values), list(exc.errors)
+    return (list(values) if values is not None else [None] * count), [None] * count
+
+
 def _fan_out(
     count: int,
     work: Callable[[], List[Any]],
@@ -79,10 +95,13 @@ def _fan_out(
         results = batch._result if error is None else [None] * count
         for index, future in enumerate(outer):
             inner = Future()
+            result = results[index]
             if error is not None:
                 inner.set_exception(error)
+            elif isinstance(result, _Failed):
+                inner.set_exception(result.error)
             else:
-                inner.set_result(results[index])
+                inner.set_result(result)
             try:
                 hook = post_hooks[index]
                 if hook is not None:
@@ -108,10 +127,10 @@ def get_multi_async(keys: Sequence[Key], **ctx_options: Any) -> List[Future]:
     backend = current_backend()
 
     def work() -> List[Any]:
-        rows = backend.get(keys)
+        rows, errors = _per_item(lambda: backend.get(keys), len(keys))
         return [
-            mapping.entity_from_wire(model, row) if row else None
-            for model, row in zip(models, rows)
+            _Failed(error) if error else mapping.entity_from_wire(model, row) if row else None
+            for model, row, error in zip(models, rows, errors)
         ]
 
     hooks = [
@@ -150,17 +169,20 @@ def put_multi_async(entities: Sequence[Any], **ctx_options: Any) -> List[Future]
         mapping.class_name_for_kind(kind, namespace)
     backend = current_backend()
 
-    def work() -> List[Key]:
+    def work() -> List[Any]:
         keys = _complete_keys(entities)
         entries = []
         for key, fields in zip(keys, bodies):
             fields = dict(fields)
             fields[mapping.ANCESTORS_FIELD] = mapping._ancestor_ids(key)
             entries.append((key, fields))
-        backend.put(entries)
-        for entity, key in zip(entities, keys):
-            entity._set_key(key)
-        return keys
+        _, errors = _per_item(lambda: backend.put(entries), len(entries))
+        results: List[Any] = []
+        for entity, key, error in zip(entities, keys, errors):
+            if error is None:
+                entity._set_key(key)
+            results.append(_Failed(error) if error else key)
+        return results
 
     hooks = [(lambda future, e=entity: e._post_put_hook(future)) for entity in entities]
     return _fan_out(len(entities), work, hooks)
@@ -207,9 +229,9 @@ def delete_multi_async(keys: Sequence[Key], **ctx_options: Any) -> List[Future]:
             model._pre_delete_hook(key)
     backend = current_backend()
 
-    def work() -> List[None]:
-        backend.delete(keys)
-        return [None] * len(keys)
+    def work() -> List[Any]:
+        _, errors = _per_item(lambda: backend.delete(keys), len(keys))
+        return [_Failed(error) if error else None for error in errors]
 
     hooks = [
         None if model is None else (lambda future, m=model, k=key: m._post_delete_hook(k, future))

@@ -13,6 +13,9 @@ A backend works on wire data only:
 * ``put(entries)``: ``entries`` are ``(key, fields)`` with complete keys, each a
   whole-entity replace;
 * ``delete(keys)``: missing entities are not an error.
+
+Each may raise ``BatchError`` when only some items failed, so that the others still
+succeed for their callers.
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from leancloud.errors import LeanCloudError
 from leancloud.ndb.key import Key
 from leancloud.ndb.mapping import class_name_for_kind, object_id_for_key
 
-__all__ = ["Backend", "RemoteBackend", "current_backend", "use_backend", "BATCH_SIZE"]
+__all__ = [
+    "Backend",
+    "BatchError",
+    "RemoteBackend",
+    "current_backend",
+    "use_backend",
+    "BATCH_SIZE",
+]
 
 # Items per /1.1/batch request (LeanCloud advises at most 100).
 BATCH_SIZE = 100
@@ -80,24 +90,54 @@ def raise_failure(result: Dict[str, Any], ignore: Tuple[int, ...] = ()) -> Any:
     raise LeanCloudError(code, str(error.get("error", "batch item failed")))
 
 
+class BatchError(LeanCloudError):
+    """Some items of one backend call failed (the others went through).
+
+    ``errors[i]`` is item i's error (None where it succeeded), ``values[i]`` its value.
+    """
+
+    def __init__(self, errors: List[Optional[LeanCloudError]], values: List[Any]) -> None:
+        first = next(error for error in errors if error is not None)
+        super().__init__(first.code, first.error)
+        self.errors, self.values = errors, values
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.errors, self.values))
+
+
+def item_values(results: Sequence[Dict[str, Any]], ignore: Tuple[int, ...] = ()) -> List[Any]:
+    """Each batch item's value; ``BatchError`` (after reading them all) if any failed."""
+    values: List[Any] = []
+    errors: List[Optional[LeanCloudError]] = []
+    for result in results:
+        try:
+            values.append(raise_failure(result, ignore))
+            errors.append(None)
+        except LeanCloudError as exc:
+            values.append(None)
+            errors.append(exc)
+    if any(error is not None for error in errors):
+        raise BatchError(errors, values)
+    return values
+
+
 class RemoteBackend(Backend):
     """Straight to the server, through ``/1.1/batch``."""
 
     def get(self, keys: Sequence[Key]) -> List[Optional[Dict[str, Any]]]:
         results = send_batch([{"method": "GET", "path": entity_path(key)} for key in keys])
-        return [raise_failure(result, ignore=(_CLASS_MISSING,)) or None for result in results]
+        return [row or None for row in item_values(results, ignore=(_CLASS_MISSING,))]
 
     def put(self, entries: Sequence[Tuple[Key, Dict[str, Any]]]) -> None:
         requests = [
             {"method": "PUT", "path": entity_put_path(key), "body": fields}
             for key, fields in entries
         ]
-        for result in send_batch(requests):
-            raise_failure(result)
+        item_values(send_batch(requests))
 
     def delete(self, keys: Sequence[Key]) -> None:
-        for result in send_batch([{"method": "DELETE", "path": entity_path(key)} for key in keys]):
-            raise_failure(result, ignore=(_CLASS_MISSING,))
+        requests = [{"method": "DELETE", "path": entity_path(key)} for key in keys]
+        item_values(send_batch(requests), ignore=(_CLASS_MISSING,))
 
 
 _REMOTE = RemoteBackend()

@@ -259,3 +259,26 @@ def test_delete_needs_no_model_class(leancloud_clean_server):
     assert client.get("/classes/Unmodelled/Unmodelled-n0000000000000000001").json() == {}
     with pytest.raises(ndb.KindError):
         ndb.Key("Unmodelled", 1).get()  # reading builds an entity: the class is needed
+
+
+def test_one_failing_item_fails_only_its_own_future(leancloud_clean_server):
+    class Typed(ndb.Expando):
+        pass
+
+    Typed(id=1, v=1).put()
+    good, bad, also_good = Typed(id=2, v=2), Typed(id=3, v="text"), Typed(id=4, v=4)
+    futures = ndb.put_multi_async([good, bad, also_good])
+    assert futures[0].get_result() == good.key == ndb.Key("Typed", 2)
+    assert futures[1].get_exception().code == 111 and bad.key == ndb.Key("Typed", 3)
+    assert futures[2].get_result() == ndb.Key("Typed", 4)
+    with pytest.raises(LeanCloudError):
+        ndb.put_multi([Typed(id=5, v=5), Typed(id=6, v="text")])
+    assert [
+        e is not None for e in ndb.get_multi([ndb.Key("Typed", i) for i in (2, 3, 4, 5, 6)])
+    ] == [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
