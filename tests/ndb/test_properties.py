@@ -6,6 +6,8 @@ import hashlib
 import zlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leancloud import client, ndb
 from leancloud.ndb import mapping
@@ -785,3 +787,51 @@ def test_user_property_takes_the_logged_in_user(leancloud_clean_server):
     assert note.key.get().author == expected == note.editor
     with pytest.raises(ValueError):
         ndb.UserProperty(repeated=True, auto_current_user=True)
+
+
+# -- the wire form round-trips every valid value -----------------------------------------------
+
+
+class Wire(ndb.Model):
+    s = ndb.StringProperty(repeated=True)
+    t = ndb.TextProperty(compressed=True)
+    b = ndb.BlobProperty()
+    i = ndb.IntegerProperty()
+    f = ndb.FloatProperty()
+    at = ndb.DateTimeProperty()
+    g = ndb.GenericProperty()
+    js = ndb.JsonProperty()
+
+
+_MS_DATETIMES = st.datetimes(
+    min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)
+).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    s=st.lists(st.text(max_size=100), max_size=3),
+    t=st.text(),
+    b=st.binary(),
+    i=st.integers(-(2**63), 2**63 - 1),
+    f=st.floats(allow_nan=False),
+    at=_MS_DATETIMES,
+    g=st.one_of(
+        st.text(max_size=300),
+        st.binary(max_size=300),
+        st.integers(-(2**63), 2**63 - 1),
+        st.booleans(),
+        _MS_DATETIMES,
+    ),
+    js=_JSON,
+)
+def test_values_survive_the_wire_form(s, t, b, i, f, at, g, js):
+    import json
+
+    entity = Wire(s=s, t=t, b=b, i=i, f=f, at=at, g=g, js=js)
+    fields = json.loads(json.dumps(mapping.entity_fields(entity)))  # as sent and answered
+    assert mapping.entity_from_fields(Wire, fields) == entity
