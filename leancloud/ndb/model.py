@@ -386,7 +386,6 @@ class Model(metaclass=MetaModel):
     @classmethod
     def get_or_insert_async(cls, *args: Any, **kwds: Any) -> Future:
         from leancloud.ndb.tasklets import run_in_thread
-        from leancloud.ndb.transaction import transaction
 
         if len(args) != 1 or not isinstance(args[0], str) or not args[0]:
             raise TypeError(f"get_or_insert takes one key name (a non-empty string), not {args!r}")
@@ -401,6 +400,8 @@ class Model(metaclass=MetaModel):
                 entity.put()
             return entity
 
+        if in_transaction():  # as NDB: join the running transaction
+            return run_in_thread(txn)
         return run_in_thread(transaction, txn)
 
     @classmethod

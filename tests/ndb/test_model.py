@@ -505,3 +505,20 @@ def test_user_and_base_values_in_an_entity():
     assert entity.name == "stored"  # ...read as a user value
     Person.name._store_value(entity, "user value")
     assert Person.name._get_user_value(entity) == "user value"
+
+
+def test_get_or_insert_joins_a_running_transaction(leancloud_clean_server):
+    def both():
+        first = Person.get_or_insert("in-txn", name="inside")
+        return first, ndb.Key("Person", "in-txn").get()
+
+    first, seen = ndb.transaction(both)
+    assert first.name == seen.name == "inside"
+    assert ndb.Key("Person", "in-txn").get().name == "inside"
+
+    def rolled_back():
+        Person.get_or_insert("never", name="gone")
+        raise ndb.Rollback()
+
+    assert ndb.transaction(rolled_back) is None
+    assert ndb.Key("Person", "never").get() is None
