@@ -90,7 +90,7 @@ def class_name_for_kind(kind: str, namespace: str = "") -> str:
     """The LeanCloud class holding entities of ``kind`` (in ``namespace``)."""
     _check_kind(kind)
     if _check_namespace(namespace):
-        return f"{kind}__{namespace}"
+        return _check_kind(f"{kind}__{namespace}")  # still a class name (length)
     return kind
 
 

@@ -196,6 +196,12 @@ def test_object_ids_round_trip_and_sort_like_keys(ids):
     assert sorted(object_ids) == [mapping.object_id_for_key(k) for k in sorted(keys)]
 
 
+def test_kind_and_namespace_together_must_fit_a_class_name():
+    assert mapping.class_name_for_kind("K" * 100, "n" * 26) == "K" * 100 + "__" + "n" * 26
+    with pytest.raises(ndb.KindError):
+        mapping.class_name_for_kind("K" * 100, "n" * 27)
+
+
 @pytest.mark.parametrize("kind", ["bad-kind", "9lives", "_Hidden"])
 def test_kinds_that_are_not_class_names_are_refused(kind):
     with pytest.raises(ndb.KindError):
