@@ -223,6 +223,9 @@ class Property(ModelAttribute):
 
     def __repr__(self) -> str:
         args = [repr(self._name)] if self._name is not None else []
+        modelclass = self.__dict__.get("_modelclass")
+        if modelclass is not None:
+            args.insert(0, modelclass.__name__)
         for attr in self._attributes:
             if attr in ("_name", "_modelclass", "_func"):
                 continue
@@ -1113,14 +1116,6 @@ class StructuredProperty(_StructuredGetForDictMixin):
                 f"This StructuredProperty cannot use repeated=True because its model class "
                 f"({modelclass.__name__}) contains repeated properties (directly or indirectly)."
             )
-
-    def __repr__(self) -> str:
-        return (
-            super()
-            .__repr__()
-            .replace("(", f"({self._modelclass.__name__}, ", 1)
-            .replace(", )", ")")
-        )
 
     def __getattr__(self, attrname: str) -> Property:
         """``Person.address.city``: the subproperty, renamed to its dotted path."""

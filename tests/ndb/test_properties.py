@@ -835,3 +835,17 @@ def test_values_survive_the_wire_form(s, t, b, i, f, at, g, js):
     entity = Wire(s=s, t=t, b=b, i=i, f=f, at=at, g=g, js=js)
     fields = json.loads(json.dumps(mapping.entity_fields(entity)))  # as sent and answered
     assert mapping.entity_from_fields(Wire, fields) == entity
+
+
+def test_property_reprs_read_like_their_constructors():
+    assert repr(ndb.StringProperty("sx", required=True, choices=["b", "a"])) == (
+        "StringProperty('sx', required=True, choices=['a', 'b'])"
+    )
+    assert repr(ndb.StructuredProperty(Address, "home", repeated=True)) == (
+        "StructuredProperty(Address, 'home', repeated=True)"
+    )
+    assert repr(ndb.LocalStructuredProperty(Address, compressed=True)) == (
+        "LocalStructuredProperty(Address, compressed=True)"
+    )
+    assert repr(ndb.KeyProperty(kind=Address)) == "KeyProperty(kind='Address')"
+    assert repr(ndb.DateTimeProperty(auto_now=True)) == "DateTimeProperty(auto_now=True)"
