@@ -13,6 +13,10 @@ from leancloud import client, ndb
 from leancloud.ndb import mapping
 
 
+def utc_now():
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
 def raw_row(entity):
     """The stored LeanCloud object behind an entity."""
     key = entity.key
@@ -489,11 +493,11 @@ def test_every_type_round_trips(leancloud_server):
 
 
 def test_auto_now_and_auto_now_add(leancloud_server):
-    before = dt.datetime.utcnow() - dt.timedelta(seconds=1)
+    before = utc_now() - dt.timedelta(seconds=1)
     entity = Everything(s="auto")
     entity.put()
     created, updated = entity.created, entity.updated
-    assert before <= created <= dt.datetime.utcnow() and created.microsecond % 1000 == 0
+    assert before <= created <= utc_now() and created.microsecond % 1000 == 0
     entity.put()
     assert entity.created == created and entity.updated >= updated
     explicit = Everything(created=dt.datetime(2000, 1, 1))  # auto_now_add can be overridden
