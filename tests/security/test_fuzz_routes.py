@@ -7,6 +7,7 @@ deterministic; set ``LEANCLOUD_FUZZ_EXAMPLES`` to search harder locally.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -239,10 +240,67 @@ BODIES = st.one_of(
 )
 
 
+WHERE_OPS = st.sampled_from(
+    [
+        "$eq",
+        "$ne",
+        "$lt",
+        "$gte",
+        "$in",
+        "$nin",
+        "$all",
+        "$size",
+        "$exists",
+        "$regex",
+        "$options",
+        "$inQuery",
+        "$notInQuery",
+        "$select",
+        "$dontSelect",
+        "$nearSphere",
+        "$within",
+        "$maxDistanceInKilometers",
+        "$relatedTo",
+        "$or",
+        "$and",
+        "$bogus",
+    ]
+)
+FIELDS = st.sampled_from(
+    [
+        "n",
+        "tags",
+        "o.x",
+        "owner",
+        "objectId",
+        "createdAt",
+        "ACL",
+        "password",
+        "authData.weixin.uid",
+        "a.b.c.d",
+        "$or",
+        "1bad",
+    ]
+)
+
+
+def wheres() -> st.SearchStrategy:
+    """``where`` objects shaped like real ones, with hostile operands."""
+    operand = json_values()
+    condition = st.one_of(operand, st.dictionaries(WHERE_OPS, operand, min_size=1, max_size=2))
+    return st.dictionaries(FIELDS, condition, min_size=1, max_size=3)
+
+
+def cursors() -> st.SearchStrategy:
+    return json_values().map(lambda v: base64.urlsafe_b64encode(json.dumps(v).encode()).decode())
+
+
 def param_values() -> st.SearchStrategy:
     return st.one_of(
         st.text(max_size=10),
         json_values().map(json.dumps),
+        wheres().map(json.dumps),
+        cursors(),
         st.sampled_from(
             [
                 "-1",
@@ -383,3 +441,85 @@ def test_no_route_answers_500_or_a_traceback(world, data):
         data=body,
     )
     check_answer(response, method, path)
+
+
+# ------------------------------------------------------------------ the object routes, deeper
+
+FIELD_NAMES = st.sampled_from(["n", "tags", "o", "o.x", "owner", "rel", "f", "ACL", "when"])
+
+
+def field_ops() -> st.SearchStrategy:
+    """A field's new value or an operation on it, most of them well formed."""
+    values = json_values()
+    pointers = st.fixed_dictionaries(
+        {
+            "__type": st.just("Pointer"),
+            "className": st.sampled_from(["Thing", "_User", "X"]),
+            "objectId": st.text(max_size=5),
+        }
+    )
+    return st.one_of(
+        values,
+        st.fixed_dictionaries(
+            {
+                "__op": st.sampled_from(["Increment", "Decrement"]),
+                "amount": st.one_of(
+                    st.integers(), st.floats(allow_nan=False, allow_infinity=False)
+                ),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
+                "__op": st.sampled_from(["Add", "AddUnique", "Remove"]),
+                "objects": st.lists(values, max_size=3),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
+                "__op": st.sampled_from(["AddRelation", "RemoveRelation"]),
+                "objects": st.lists(pointers, max_size=2),
+            }
+        ),
+        st.fixed_dictionaries(
+            {"__op": st.sampled_from(["BitAnd", "BitOr", "BitXor"]), "value": st.integers()}
+        ),
+        st.just({"__op": "Delete"}),
+    )
+
+
+@FUZZ
+@given(data=st.data())
+def test_object_writes_and_queries_never_answer_500(world, data):
+    api, ids, tokens = world
+    as_ = data.draw(st.sampled_from(["master", "anon", tokens[0]]))
+    body = data.draw(st.dictionaries(FIELD_NAMES, field_ops(), max_size=3))
+    target = data.draw(st.sampled_from(["POST", "PUT", "BATCH", "QUERY"]))
+    if target == "POST":
+        response = api("POST", "/classes/Thing", body, as_=as_)
+    elif target == "PUT":
+        response = api("PUT", f"/classes/Thing/{ids[2]}", body, as_=as_)
+    elif target == "BATCH":
+        item = {"method": "PUT", "path": f"/1.1/classes/Thing/{ids[2]}", "body": body}
+        response = api(
+            "POST",
+            "/batch",
+            {
+                "requests": [
+                    item,
+                    {
+                        "method": "GET",
+                        "path": "/1.1/classes/Thing",
+                        "params": {"where": data.draw(wheres())},
+                    },
+                ]
+            },
+            as_=as_,
+        )
+    else:
+        params = {
+            "where": json.dumps(data.draw(wheres())),
+            "order": data.draw(st.sampled_from(["n", "-o.x,tags", "owner", "ACL", ""])),
+            "include": data.draw(st.sampled_from(["owner", "", "owner.owner", "n"])),
+        }
+        response = api("GET", "/classes/Thing", params=params, as_=as_)
+    check_answer(response, "GET", "/1.1/classes/Thing")
