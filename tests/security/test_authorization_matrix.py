@@ -87,3 +87,129 @@ def test_entities_keep_acls_of_ordinary_classes(api, alice, bob):
     answer = api.ok("POST", "/transactions/read", read, as_=bob["sessionToken"])
     assert "v" not in json.dumps(answer)
     assert api.ok("GET", "/classes/Diary/d1", as_="master")["v"] == 1
+
+
+# ------------------------------------------------------------------ master-only endpoints
+
+MASTER_ONLY = [
+    ("GET", "/schemas"),
+    ("GET", "/schemas/Thing"),
+    ("GET", "/scan/classes/Thing"),
+    ("GET", "/outbox"),
+    ("GET", "/installations"),
+    ("GET", "/classes/_Installation"),
+    ("GET", "/notifications"),
+    ("GET", "/export/classes/Thing"),
+    ("GET", "/import/files"),
+    ("POST", "/import"),
+    ("POST", "/classes/_Notification"),
+]
+
+
+@pytest.mark.parametrize("method, path", MASTER_ONLY)
+def test_master_only_endpoints_refuse_every_other_caller(api, alice, method, path):
+    api.ok("POST", "/classes/Thing", {"n": 1}, as_="master")
+    for as_ in ("none", "anon", alice["sessionToken"], "no-such-session"):
+        assert api.code(method, path, {}, as_=as_) == 401, (as_, method, path)
+        item = {"method": method, "path": "/1.1" + path, "body": {}}
+        if as_ != "none":
+            answer = api.ok("POST", "/batch", {"requests": [item]}, as_=as_)
+            assert answer == [{"error": {"code": 401, "error": "Unauthorized."}}]
+
+
+def test_client_push_is_off_by_default(api, alice):
+    push = {"data": {"alert": "hi"}}
+    for as_ in ("anon", alice["sessionToken"]):
+        assert api.code("POST", "/push", push, as_=as_) == 119
+        batch = {"requests": [{"method": "POST", "path": "/1.1/push", "body": push}]}
+        assert api.ok("POST", "/batch", batch, as_=as_)[0]["error"]["code"] == 119
+    assert api.ok("GET", "/notifications", as_="master")["results"] == []
+    notification = api.ok("POST", "/push", push, as_="master")["objectId"]
+    for path in (f"/notifications/{notification}",):
+        assert api.code("GET", path, as_=alice["sessionToken"]) == 401
+        assert api.code("DELETE", path, as_=alice["sessionToken"]) == 401
+    assert api.ok("GET", f"/tables/Notifications/{notification}", as_="anon") == {}
+
+
+# ------------------------------------------------------------------ object ACLs on every path
+
+
+@pytest.fixture
+def diary(api, alice):
+    """Alice's private row, and a public row only alice may change."""
+    token = alice["sessionToken"]
+    mine = {alice["objectId"]: {"read": True, "write": True}}
+    private = api.ok("POST", "/classes/Diary", {"v": 1, "ACL": mine}, as_=token)["objectId"]
+    public_acl = {"*": {"read": True}, alice["objectId"]: {"write": True}}
+    public = api.ok("POST", "/classes/Diary", {"v": 2, "ACL": public_acl}, as_=token)["objectId"]
+    return private, public
+
+
+def _reads(api, as_, private):
+    yield api.ok("GET", f"/classes/Diary/{private}", as_=as_)
+    yield api.ok("GET", "/classes/Diary", params={"where": '{"v": 1}'}, as_=as_)
+    yield api.ok("GET", "/cloudQuery", params={"cql": "select * from Diary where v = 1"}, as_=as_)
+    batch = {"requests": [{"method": "GET", "path": f"/1.1/classes/Diary/{private}"}]}
+    yield api.ok("POST", "/batch", batch, as_=as_)
+    sub = {"v": {"$inQuery": {"className": "Diary", "where": {"v": 1}}}}
+    yield api.ok("GET", "/classes/Diary", params={"where": json.dumps(sub)}, as_=as_)
+
+
+def test_private_rows_are_invisible_on_every_read_path(api, alice, bob, diary):
+    private, _ = diary
+    for as_ in ("anon", bob["sessionToken"], "no-such-session"):
+        for answer in _reads(api, as_, private):
+            assert private not in json.dumps(answer), answer
+    count = api.ok("GET", "/classes/Diary", params={"count": "1", "limit": "0"}, as_="anon")
+    assert count["count"] == 1
+    assert any(private in json.dumps(a) for a in _reads(api, alice["sessionToken"], private))
+
+
+def _writes(api, as_, row):
+    path = f"/classes/Diary/{row}"
+    yield api("PUT", path, {"v": 9}, as_=as_)
+    yield api("PUT", path, {"ACL": {"*": {"read": True, "write": True}}}, as_=as_)
+    yield api("PUT", path, {"v": 9}, params={"where": '{"v": 2}'}, as_=as_)
+    yield api("DELETE", path, as_=as_)
+    yield api("DELETE", f"/classes/Diary/{row},{row}", as_=as_)
+    yield api("PUT", f"/entities/Diary/{row}", {"v": 9}, as_=as_)
+    for cql in (
+        f"update Diary set v = 9 where objectId = '{row}'",
+        f"delete from Diary where objectId = '{row}'",
+    ):
+        yield api("GET", "/cloudQuery", params={"cql": cql}, as_=as_)
+
+
+def test_rows_only_their_writers_may_change_on_every_write_path(api, alice, bob, diary):
+    private, public = diary
+    for row in (private, public):
+        for as_ in ("anon", bob["sessionToken"], "no-such-session"):
+            for response in _writes(api, as_, row):
+                assert response.status_code in (403, 404), response.get_data(as_text=True)
+            items = [
+                {"method": "PUT", "path": f"/1.1/classes/Diary/{row}", "body": {"v": 9}},
+                {"method": "DELETE", "path": f"/1.1/classes/Diary/{row}"},
+            ]
+            for result in api.ok("POST", "/batch", {"requests": items}, as_=as_):
+                assert result["error"]["code"] in (403, 101)
+    assert api.ok("GET", f"/classes/Diary/{private}", as_="master")["v"] == 1
+    assert api.ok("GET", f"/classes/Diary/{public}", as_="master")["v"] == 2
+    assert api.code("PUT", f"/classes/Diary/{public}", {"v": 3}, as_=alice["sessionToken"]) is None
+
+
+def test_ignoring_hooks_needs_the_master_or_hook_key(api, alice):
+    token = alice["sessionToken"]
+    body = {"v": 1, "__ignore_hooks": ["beforeSave"]}
+    for method, path in [
+        ("POST", "/classes/Diary"),
+        ("PUT", f"/users/{alice['objectId']}"),
+        ("POST", "/roles"),
+        ("POST", "/installations"),
+        ("PUT", "/entities/Diary/chosen"),
+    ]:
+        assert api.code(method, path, body, as_=token) == 403
+    batch = {"requests": [{"method": "POST", "path": "/1.1/classes/Diary", "body": body}]}
+    assert api.ok("POST", "/batch", batch, as_=token)[0]["error"]["code"] == 403
+    assert api.code("POST", "/classes/Diary", body, as_="master") is None
+    hook = {"X-LC-Hook-Key": "sec-hook"}
+    assert api.code("POST", "/classes/Diary", body, as_=token, headers=hook) is None

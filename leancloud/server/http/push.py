@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 
 from werkzeug.routing import Rule
 
-from leancloud.server.http.objects import fetch_when_save, write_body
+from leancloud.server.http.objects import create, fetch_when_save, write_body
 from leancloud.server.http.request import ApiRequest, Reply
 from leancloud.server.services import objects, push
 
@@ -86,6 +86,13 @@ def get_notification_as_master(request: ApiRequest, object_id: str) -> Dict[str,
     return get_notification(request, object_id)
 
 
+def create_notification(request: ApiRequest) -> Reply:
+    """Notification records come from ``/push``; a client's own row would pass for a push
+    that never went through the client-push switch."""
+    request.require_master()
+    return create(request, NOTIFICATION)
+
+
 def delete_notification(request: ApiRequest, object_id: str) -> Dict[str, Any]:
     request.require_master()
     objects.delete_objects(request.storage, request.principal, NOTIFICATION, [object_id])
@@ -107,6 +114,7 @@ RULES = [
     *_both("/<object_id>", ["PUT"], update_installation),
     *_both("/<object_id>", ["DELETE"], delete_installation),
     Rule("/1.1/push", methods=["POST"], endpoint=send),
+    Rule(f"/1.1/classes/{NOTIFICATION}", methods=["POST"], endpoint=create_notification),
     Rule("/1.1/tables/Notifications/<object_id>", methods=["GET"], endpoint=get_notification),
     Rule("/1.1/notifications", methods=["GET"], endpoint=find_notifications),
     Rule("/1.1/notifications/<object_id>", methods=["GET"], endpoint=get_notification_as_master),
