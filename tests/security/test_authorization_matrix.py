@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from leancloud.server.names import SYSTEM_CLASSES
+from leancloud.server.names import INTERNAL_CLASSES, SYSTEM_CLASSES
 
 HIDDEN = {"password", "salt", "sessionToken", "authData"}
 
@@ -30,13 +30,13 @@ def walk(value):
             yield from walk(item)
 
 
-def assert_no_hidden_fields(answer, secrets=()):
+def assert_no_hidden_fields(answer, secrets=(), hidden=HIDDEN):
     text = json.dumps(answer)
     for secret in secrets:
         assert secret not in text
     for obj in walk(answer):
         if obj.get("className") == "_User" or "username" in obj:
-            assert not HIDDEN & set(obj), obj
+            assert not hidden & set(obj), obj
 
 
 # ------------------------------------------------------------------ /entities, transactions
@@ -213,3 +213,142 @@ def test_ignoring_hooks_needs_the_master_or_hook_key(api, alice):
     assert api.code("POST", "/classes/Diary", body, as_="master") is None
     hook = {"X-LC-Hook-Key": "sec-hook"}
     assert api.code("POST", "/classes/Diary", body, as_=token, headers=hook) is None
+
+
+# ------------------------------------------------------------------ _User
+
+
+def test_only_the_user_or_master_may_change_a_user(api, alice, bob):
+    victim = alice["objectId"]
+    attacks = [
+        ("PUT", f"/users/{victim}", {"username": "pwned"}),
+        ("PUT", f"/classes/_User/{victim}", {"email": "evil@x.test"}),
+        ("DELETE", f"/users/{victim}", None),
+        ("DELETE", f"/classes/_User/{victim}", None),
+        ("PUT", f"/users/{victim}/refreshSessionToken", None),
+        ("PUT", f"/users/{victim}/updatePassword", {"old_password": "x", "new_password": "y"}),
+        ("POST", f"/users/{victim}/friendship/{bob['objectId']}", {}),
+    ]
+    for as_ in ("anon", bob["sessionToken"]):
+        for method, path, body in attacks:
+            assert api.code(method, path, body, as_=as_) == 206, (as_, method, path)
+            item = {"method": method, "path": "/1.1" + path, "body": body}
+            answer = api.ok("POST", "/batch", {"requests": [item]}, as_=as_)
+            assert answer[0]["error"]["code"] == 206
+        for cql in (
+            f"update _User set username = 'pwned' where objectId = '{victim}'",
+            f"delete from _User where objectId = '{victim}'",
+        ):
+            assert api.code("GET", "/cloudQuery", params={"cql": cql}, as_=as_) == 206
+    login = {"username": "alice", "password": "pw-alice"}
+    assert api.ok("POST", "/login", login)["objectId"] == victim
+
+
+def test_clients_cannot_set_a_users_server_fields(api, alice):
+    token = alice["sessionToken"]
+    forged = {"sessionToken": "chosen", "salt": "s", "emailVerified": True}
+    api.ok("PUT", f"/users/{alice['objectId']}", forged, as_=token)
+    assert api.code("GET", "/users/me", as_="chosen") == 211
+    assert api.ok("GET", "/users/me", as_=token)["emailVerified"] is False
+    signup = {
+        "username": "carol",
+        "password": "p",
+        "sessionToken": "chosen2",
+        "emailVerified": True,
+    }
+    carol = api.ok("POST", "/users", signup)
+    assert carol["sessionToken"] != "chosen2" and carol["emailVerified"] is False
+
+
+def test_hidden_user_fields_never_leave_the_server(api, alice, bob):
+    weixin = {"weixin": {"openid": "OPENID1", "access_token": "WX-SECRET"}}
+    wei = api.ok("POST", "/users", {"authData": weixin})
+    user = pointer("_User", wei["objectId"])
+    post = api.ok("POST", "/classes/Post", {"u": user, "us": [user]}, as_="master")["objectId"]
+    secrets = ["WX-SECRET", "scrypt$", alice["sessionToken"], wei["sessionToken"]]
+    as_ = bob["sessionToken"]
+    reads = [
+        api.ok("GET", f"/users/{wei['objectId']}", as_=as_),
+        api.ok("GET", "/users", params={"keys": "password,salt,sessionToken,authData"}, as_=as_),
+        api.ok("GET", "/users", params={"returnACL": "1"}, as_=as_),
+        api.ok("GET", "/classes/Post", params={"include": "u,us"}, as_=as_),
+        api.ok(
+            "GET", f"/classes/Post/{post}", params={"include": "u", "keys": "u.authData"}, as_=as_
+        ),
+        api.ok(
+            "GET", "/cloudQuery", params={"cql": "select authData, password from _User"}, as_=as_
+        ),
+        api.ok("GET", "/cloudQuery", params={"cql": "select include u, * from Post"}, as_=as_),
+        api.ok(
+            "POST",
+            "/transactions/read",
+            {"keys": [{"className": "_User", "objectId": wei["objectId"]}]},
+            as_=as_,
+        ),
+        api.ok(
+            "POST",
+            "/batch",
+            {"requests": [{"method": "GET", "path": f"/1.1/classes/_User/{alice['objectId']}"}]},
+            as_=as_,
+        ),
+        api.ok("GET", "/users", as_="master"),
+        api.ok("GET", "/scan/classes/_User", as_="master"),
+        api.ok(
+            "PUT",
+            f"/users/{alice['objectId']}",
+            {"nick": "a"},
+            params={"fetchWhenSave": "1"},
+            as_="master",
+        ),
+    ]
+    for answer in reads[:9]:
+        assert_no_hidden_fields(answer, secrets)
+    for answer in reads[9:]:  # master sees authData, never a password or a session
+        assert_no_hidden_fields(answer, secrets[1:3], hidden=HIDDEN - {"authData"})
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"password": {"$exists": True}},
+        {"sessionToken": {"$regex": "^a"}},
+        {"authData.weixin.openid": "OPENID1"},
+        {"$or": [{"salt": {"$gt": ""}}, {"username": "x"}]},
+    ],
+)
+def test_hidden_user_fields_cannot_be_probed_by_queries(api, bob, where):
+    as_ = bob["sessionToken"]
+    assert api.code("GET", "/users", params={"where": json.dumps(where)}, as_=as_) == 105
+    sub = {"u": {"$inQuery": {"className": "_User", "where": where}}}
+    assert api.code("GET", "/classes/Post", params={"where": json.dumps(sub)}, as_=as_) == 105
+    order = next(iter(where)).lstrip("$") if not next(iter(where)).startswith("$") else "salt"
+    assert api.code("GET", "/users", params={"order": order}, as_=as_) == 105
+    select = {"x": {"$select": {"query": {"className": "_User", "where": {}}, "key": "password"}}}
+    assert api.code("GET", "/classes/Post", params={"where": json.dumps(select)}, as_=as_) == 105
+    cql = "select * from _User where sessionToken > ''"
+    assert api.code("GET", "/cloudQuery", params={"cql": cql}, as_=as_) == 105
+
+
+# ------------------------------------------------------------------ internal classes
+
+
+@pytest.mark.parametrize("class_name", sorted(INTERNAL_CLASSES))
+def test_internal_classes_are_closed_to_clients(api, alice, class_name):
+    token = alice["sessionToken"]
+    api.code("POST", "/login", {"username": "alice", "password": "wrong"})  # a _LoginFailure
+    api.code("POST", "/requestSmsCode", {"mobilePhoneNumber": "+8613800000000"})
+    api.ok("POST", "/fileTokens", {"name": "a.txt"}, as_=token)  # a _FileUpload
+    rows = api.ok("GET", f"/classes/{class_name}", as_="master")["results"]
+    if class_name in ("_LoginFailure", "_FileUpload", "_SmsCode", "_OutboxMessage"):
+        assert rows
+    for as_ in ("anon", token):
+        assert api.ok("GET", f"/classes/{class_name}", as_=as_)["results"] == []
+        assert api.code("POST", f"/classes/{class_name}", {"x": 1}, as_=as_) == 119
+        cql = f"select * from {class_name}"
+        assert api.ok("GET", "/cloudQuery", params={"cql": cql}, as_=as_)["results"] == []
+        for row in rows:
+            path = f"/classes/{class_name}/{row['objectId']}"
+            assert api.ok("GET", path, as_=as_) == {}
+            assert api.code("PUT", path, {"count": 0}, as_=as_) == 119
+            assert api.code("DELETE", path, as_=as_) == 119
+    assert api.ok("GET", f"/classes/{class_name}", as_="master")["results"] == rows
