@@ -352,3 +352,93 @@ def test_internal_classes_are_closed_to_clients(api, alice, class_name):
             assert api.code("PUT", path, {"count": 0}, as_=as_) == 119
             assert api.code("DELETE", path, as_=as_) == 119
     assert api.ok("GET", f"/classes/{class_name}", as_="master")["results"] == rows
+
+
+# ------------------------------------------------------------------ roles
+
+
+def test_roles_cannot_be_joined_forged_or_inherited_without_write_access(api, alice, bob):
+    admins = api.ok(
+        "POST",
+        "/roles",
+        {
+            "name": "admins",
+            "ACL": {"*": {"read": True}},
+            "users": {"__op": "AddRelation", "objects": [pointer("_User", alice["objectId"])]},
+        },
+        as_="master",
+    )["objectId"]
+    vault_acl = {"role:admins": {"read": True, "write": True}}
+    vault = api.ok("POST", "/classes/Vault", {"v": 1, "ACL": vault_acl}, as_="master")["objectId"]
+    token = bob["sessionToken"]
+    join = {"users": {"__op": "AddRelation", "objects": [pointer("_User", bob["objectId"])]}}
+    for path in (f"/roles/{admins}", f"/classes/_Role/{admins}"):
+        assert api.code("PUT", path, join, as_=token) == 403
+    batch = {"requests": [{"method": "PUT", "path": f"/1.1/roles/{admins}", "body": join}]}
+    assert api.ok("POST", "/batch", batch, as_=token)[0]["error"]["code"] == 403
+    # bob's own role, with admins among its child roles: admins' members inherit
+    # bob's role, not the other way round
+    own = {
+        "name": "bobs",
+        "ACL": {bob["objectId"]: {"read": True, "write": True}},
+        **join,
+        "roles": {"__op": "AddRelation", "objects": [pointer("_Role", admins)]},
+    }
+    bobs = api.ok("POST", "/roles", own, as_=token)["objectId"]
+    into_admins = {"roles": {"__op": "AddRelation", "objects": [pointer("_Role", bobs)]}}
+    assert api.code("PUT", f"/roles/{admins}", into_admins, as_=token) == 403
+    assert api.code("POST", "/roles", {"name": "admins", "ACL": {}}, as_=token) == 137
+    assert api.code("PUT", f"/roles/{bobs}", {"name": "admins"}, as_=token) == 139
+    cql = "insert into _Role(name, ACL) values('admins', ?)"
+    params = {"cql": cql, "pvalues": json.dumps([{"*": {"read": True}}])}
+    assert api.code("GET", "/cloudQuery", params=params, as_=token) == 137
+    assert api.code("DELETE", f"/roles/{admins}", as_=token) == 403
+    assert api.ok("GET", f"/classes/Vault/{vault}", as_=token) == {}
+    assert api.ok("GET", f"/classes/Vault/{vault}", as_=alice["sessionToken"])["v"] == 1
+
+
+# ------------------------------------------------------------------ files
+
+
+def upload(api, as_, content=b"secret"):
+    response = api.raw(
+        "POST", "/1.1/files/a.txt", content, as_=as_, content_type="application/octet-stream"
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def content_of(api, url):
+    return api.raw("GET", url.split("localhost", 1)[1], as_="none")
+
+
+def test_only_the_master_key_ties_a_file_record_to_content(api, alice, bob):
+    mine = upload(api, alice["sessionToken"])
+    key = mine["url"].rsplit("/files/", 1)[1]
+    token = bob["sessionToken"]
+    forged = {"name": "x", "url": "http://x.test/x", "key": key, "bucket": "local"}
+    assert api.code("POST", "/files", forged, as_=token) == 1
+    assert api.code("POST", "/classes/_File", forged, as_=token) == 1
+    assert api.code("POST", "/fileTokens", {"name": "x", "key": key}, as_=token) == 1
+    for path in (f"/files/{mine['objectId']}", f"/classes/_File/{mine['objectId']}"):
+        for field in ("url", "key", "bucket", "provider", "key.x"):
+            assert api.code("PUT", path, {field: "x"}, as_=alice["sessionToken"]) == 1
+    cql = f"update _File set key = 'x' where objectId = '{mine['objectId']}'"
+    assert api.code("GET", "/cloudQuery", params={"cql": cql}, as_=token) == 1
+    # an external record naming this server's URL is only a link: deleting it keeps the content
+    external = api.ok("POST", "/files", {"name": "x", "url": mine["url"]}, as_=token)
+    api.ok("DELETE", f"/files/{external['objectId']}", as_=token)
+    assert content_of(api, mine["url"]).get_data() == b"secret"
+
+
+def test_a_file_with_an_acl_is_deleted_by_its_writers_only(api, alice, bob):
+    acl = {"*": {"read": True}, alice["objectId"]: {"write": True}}
+    token = api.ok("POST", "/fileTokens", {"name": "a.txt", "ACL": acl}, as_=alice["sessionToken"])
+    api.raw("PUT", token["upload_url"].split("localhost", 1)[1], b"data", as_="none")
+    file_id = token["objectId"]
+    for as_ in ("anon", bob["sessionToken"]):
+        for path in (f"/files/{file_id}", f"/classes/_File/{file_id}"):
+            assert api.code("DELETE", path, as_=as_) == 403
+    assert content_of(api, token["url"]).get_data() == b"data"
+    api.ok("DELETE", f"/files/{file_id}", as_=alice["sessionToken"])
+    assert content_of(api, token["url"]).status_code == 404
