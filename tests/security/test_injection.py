@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import re
 
 import pytest
 
+from leancloud.server import create_app
 from leancloud.server.safe_json import MAX_DEPTH
+from tests.security.conftest import APP_ID, APP_KEY, MASTER_KEY, Api
 
 
 def nested(depth: int):
@@ -134,3 +138,155 @@ def test_forged_scan_cursors_are_error_1(api, value):
     response = api("GET", "/scan/classes/Thing", params={"cursor": cursor}, as_="master")
     assert response.status_code == 400
     assert response.get_json()["code"] == 1
+
+
+# ------------------------------------------------------------------ SQL injection
+
+PAYLOADS = [
+    "x'; DROP TABLE objects; --",
+    'x"; DELETE FROM objects; --',
+    "x' OR '1'='1",
+    "x) OR 1=1 --",
+    "$.a' || (SELECT data FROM objects) || '",
+    "a\u0000b",
+    "a.b'c",
+    'o."x") OR ("1',
+    "*",
+    "_User",
+]
+
+
+def _injection_requests(payload: str):
+    """One request per place a client string reaches the storage adapter."""
+    quoted = json.dumps(payload)
+    yield "POST", f"/classes/{payload}", {"n": 1}, None
+    yield "GET", f"/classes/{payload}", None, None
+    yield "POST", "/classes/Thing", {payload: 1, "o": {payload: 2}}, None
+    yield "GET", "/classes/Thing", None, {"where": "{%s: 1}" % quoted}
+    yield "GET", "/classes/Thing", None, {"where": '{"o.%s": 1}' % payload.replace('"', "")}
+    yield "GET", "/classes/Thing", None, {"where": '{"n": %s}' % quoted}
+    yield "GET", "/classes/Thing", None, {"where": '{"n": {"$in": [%s]}}' % quoted}
+    yield "GET", "/classes/Thing", None, {"where": '{"n": {"$regex": %s}}' % quoted}
+    yield "GET", "/classes/Thing", None, {"order": payload}
+    yield "GET", "/classes/Thing", None, {"keys": payload}
+    yield "GET", "/classes/Thing", None, {"include": payload}
+    yield "GET", "/classes/Thing", None, {"redirectClassNameForKey": payload}
+    yield "GET", f"/classes/Thing/{payload}", None, None
+    yield "DELETE", f"/classes/Thing/{payload},x", None, None
+    yield "GET", "/scan/classes/Thing", None, {"scan_key": payload}
+    yield "GET", "/scan/classes/Thing", None, {"cursor": payload}
+    pointer = {"__type": "Pointer", "className": "Thing", "objectId": payload}
+    yield "GET", "/classes/Thing", None, {"where": json.dumps({"p": pointer})}
+    related = {"$relatedTo": {"object": pointer, "key": "rel"}}
+    yield "GET", "/classes/Thing", None, {"where": json.dumps(related)}
+    cql = "select * from Thing where n = ?"
+    yield "GET", "/cloudQuery", None, {"cql": cql, "pvalues": json.dumps([payload])}
+    yield "GET", "/cloudQuery", None, {"cql": f"select * from Thing where n = '{payload}'"}
+    yield "POST", "/login", {"username": payload, "password": payload}, None
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_sql_injection_payloads_are_data_or_refused(api, payload):
+    canary = api.ok("POST", "/classes/Thing", {"n": 1, "o": {"x": 1}}, as_="master")
+    for method, path, body, params in _injection_requests(payload):
+        response = api(method, path, body, params=params, as_="master")
+        assert response.status_code < 500, (method, path, params, response.get_data())
+        if response.status_code == 200 and method == "GET" and path == "/classes/Thing":
+            results = response.get_json()["results"]
+            assert all(r.get("n") != 1 or r["objectId"] == canary["objectId"] for r in results)
+    things = api.ok("GET", "/classes/Thing", params={"where": '{"n": 1}'}, as_="master")
+    assert [r["objectId"] for r in things["results"]] == [canary["objectId"]]
+    assert api.ok("GET", "/users", as_="master")["results"] == []
+
+
+def test_strings_stay_data_through_a_round_trip(api):
+    fields = {"n": PAYLOADS[0], "o": {PAYLOADS[2]: PAYLOADS[4]}}
+    thing = api.ok("POST", "/classes/Thing", fields, as_="master")["objectId"]
+    got = api.ok("GET", f"/classes/Thing/{thing}", as_="master")
+    assert got["n"] == PAYLOADS[0] and got["o"] == fields["o"]
+    where = json.dumps({"n": PAYLOADS[0]})
+    found = api.ok("GET", "/classes/Thing", params={"where": where}, as_="master")["results"]
+    assert [r["objectId"] for r in found] == [thing]
+
+
+# ------------------------------------------------------------------ traversal
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/files/../config.json",
+        "/files/..%2fconfig.json",
+        "/files/%2e%2e/%2e%2e/etc/passwd",
+        "/files/../../data.sqlite3",
+        "/files/files/../config.json",
+        "/files/config.json",
+        "/files/data.sqlite3",
+    ],
+)
+def test_file_urls_never_reach_outside_the_content_store(api, path):
+    upload = api.raw(
+        "POST", "/1.1/files/a.txt", b"ok", as_="anon", content_type="application/octet-stream"
+    )
+    assert upload.status_code == 201
+    response = api.raw("GET", path, as_="none")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == 404
+
+
+@pytest.mark.parametrize("name", ["..", ".", "\\..\\x", "..%2f..%2fx", "a\u0000b"])
+def test_odd_upload_names_get_server_chosen_keys(api, name):
+    response = api.raw(
+        "POST", "/1.1/files/" + name, b"ok", as_="anon", content_type="application/octet-stream"
+    )
+    assert response.status_code in (201, 404), response.get_data(as_text=True)
+    if response.status_code == 201:
+        key = response.get_json()["url"].rsplit("/files/", 1)[1]
+        assert re.fullmatch(r"[0-9a-f]{32}(\.[A-Za-z0-9]+)?", key)
+        assert api.raw("GET", "/files/" + key, as_="none").get_data() == b"ok"
+
+
+# ------------------------------------------------------------------ resource limits
+
+
+def test_bodies_over_the_cap_are_413_before_anything_else(tmp_path):
+    app = create_app(
+        str(tmp_path), app_id=APP_ID, app_key=APP_KEY, master_key=MASTER_KEY, max_body_bytes=1000
+    )
+    small = Api(app)
+    big = b'{"s": "' + b"x" * 2000 + b'"}'
+    for as_, content_type in [
+        ("anon", "application/json"),
+        ("none", "application/json"),
+        ("none", "text/plain"),
+        ("anon", "application/octet-stream"),
+    ]:
+        for path in ("/1.1/classes/Thing", "/1.1/batch", "/1.1/files/a.txt"):
+            response = small.raw("POST", path, big, as_=as_, content_type=content_type)
+            assert response.status_code == 413
+            assert response.get_json() == {"code": 413, "error": "Request entity too large."}
+    streamed = small.raw("POST", "/1.1/classes/Thing", input_stream=io.BytesIO(big))
+    assert streamed.status_code == 413
+    app.storage.close()
+
+
+def test_limit_is_capped_and_cql_is_bounded(api):
+    for n in range(3):
+        api.ok("POST", "/classes/Thing", {"n": n}, as_="master")
+    assert len(api.ok("GET", "/classes/Thing", params={"limit": "5000"})["results"]) == 3
+    assert api.code("GET", "/cloudQuery", params={"cql": "select * from Thing" + " " * 5000}) == 300
+
+
+def test_huge_in_lists_and_wide_ors_answer_quickly(api):
+    api.ok("POST", "/classes/Thing", {"n": 7}, as_="master")
+    where = json.dumps({"n": {"$in": list(range(100_000))}})
+    assert len(api.ok("GET", "/classes/Thing", params={"where": where})["results"]) == 1
+    where = json.dumps({"$or": [{"n": n} for n in range(2000)]})
+    assert len(api.ok("GET", "/classes/Thing", params={"where": where})["results"]) == 1
+
+
+def test_deep_and_wide_includes_are_answered(api):
+    api.ok("POST", "/classes/Thing", {"n": 1}, as_="master")
+    for include in (".".join(["p"] * 200), ",".join(f"p{i}" for i in range(500))):
+        response = api("GET", "/classes/Thing", params={"include": include})
+        assert response.status_code in (200, 400), response.get_data(as_text=True)
