@@ -442,3 +442,35 @@ def test_a_file_with_an_acl_is_deleted_by_its_writers_only(api, alice, bob):
     assert content_of(api, token["url"]).get_data() == b"data"
     api.ok("DELETE", f"/files/{file_id}", as_=alice["sessionToken"])
     assert content_of(api, token["url"]).status_code == 404
+
+
+# ------------------------------------------------------------------ friendships
+
+
+def test_follow_rows_cannot_be_forged_or_repointed(api, alice, bob):
+    carol = api.sign_up("carol")
+    token = bob["sessionToken"]
+    api.ok("POST", f"/users/{bob['objectId']}/friendship/{alice['objectId']}", {}, as_=token)
+    for as_ in ("anon", token):
+        forged = {"user": pointer("_User", alice["objectId"])}
+        assert api.code("POST", f"/users/{carol['objectId']}/friendship/x", {}, as_=as_) == 206
+        assert api.code("POST", "/classes/_Follower", forged, as_=as_) == 119
+    rows = {
+        "_Followee": api.ok("GET", "/classes/_Followee", as_="master")["results"],
+        "_Follower": api.ok("GET", "/classes/_Follower", as_="master")["results"],
+    }
+    repoint = pointer("_User", carol["objectId"])
+    for class_name, found in rows.items():
+        (row,) = found
+        path = f"/classes/{class_name}/{row['objectId']}"
+        other = "followee" if class_name == "_Followee" else "follower"
+        for field in ("user", other, f"{other}.objectId"):
+            assert api.code("PUT", path, {field: repoint}, as_=token) == 119
+            item = {"method": "PUT", "path": "/1.1" + path, "body": {field: repoint}}
+            assert (
+                api.ok("POST", "/batch", {"requests": [item]}, as_=token)[0]["error"]["code"] == 119
+            )
+        assert api.code("PUT", path, {"note": "close friends"}, as_=token) is None
+    followers = api.ok("GET", f"/users/{alice['objectId']}/followers", as_="master")["results"]
+    assert [f["follower"]["objectId"] for f in followers] == [bob["objectId"]]
+    assert api.ok("GET", f"/users/{carol['objectId']}/followees", as_="master")["results"] == []

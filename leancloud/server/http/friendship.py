@@ -2,7 +2,8 @@
 
 ``_Follower``/``_Followee`` rows are read like any class through ``/1.1/classes``
 (what the SDKs' friendship queries do), but only the follow endpoints (or the master
-key) create them, so a client cannot make someone follow someone else.
+key) create them, and only the master key repoints a row's users, so a client cannot
+make someone follow someone else. Other attributes stay writable under the row's ACL.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def create_row(request: ApiRequest, class_name: str) -> Reply:
     return object_routes.create(request, class_name)
 
 
+def update_row(request: ApiRequest, class_name: str, object_id: str) -> Dict[str, Any]:
+    if not request.principal.master:
+        pair = ("user", friendship.OTHER_FIELD[class_name])
+        if any(key.split(".", 1)[0] in pair for key in request.json_object()):
+            raise ApiError(119, "Friendships are changed by following a user.", 403)
+    return object_routes.update(request, class_name, object_id)
+
+
 _FRIENDSHIP = "/1.1/users/<user_id>/friendship/<target_id>"
 
 RULES = [
@@ -66,6 +75,15 @@ RULES = [
             f"/1.1/classes/{name}",
             methods=["POST"],
             endpoint=create_row,
+            defaults={"class_name": name},
+        )
+        for name in (friendship.FOLLOWER_CLASS, friendship.FOLLOWEE_CLASS)
+    ),
+    *(
+        Rule(
+            f"/1.1/classes/{name}/<object_id>",
+            methods=["PUT"],
+            endpoint=update_row,
             defaults={"class_name": name},
         )
         for name in (friendship.FOLLOWER_CLASS, friendship.FOLLOWEE_CLASS)
