@@ -107,7 +107,7 @@ class Node:
         raise NotImplementedError
 
     def _resolve(self, bindings: Dict[Any, Any], used: Dict[Any, bool]) -> "Node":
-        """This node with GQL parameters replaced by bound values (see ``gql.py``)."""
+        """This node with GQL parameters replaced by bound values (see ``gql_parser.py``)."""
         return self
 
     def __eq__(self, other: Any) -> bool:
@@ -984,8 +984,8 @@ class QueryIterator:
 
 
 def gql(query_string: str, *args: Any, **kwds: Any) -> Query:
-    """A Query for a GQL ``SELECT`` (see ``leancloud/ndb/gql.py`` for the subset)."""
-    from leancloud.ndb.gql import parse
+    """A Query for a GQL ``SELECT`` (see ``leancloud/ndb/gql_parser.py`` for the subset)."""
+    from leancloud.ndb.gql_parser import parse
 
     query = parse(query_string)
     return query.bind(*args, **kwds) if args or kwds else query

@@ -138,3 +138,10 @@ def test_bad_gql_is_refused_before_any_request(text):
 def test_gql_values_are_validated_by_the_property():
     with pytest.raises(ndb.BadValueError):
         gql("SELECT * FROM GPerson WHERE age = 'old'")
+
+
+def test_ndb_gql_stays_the_function_after_parsing():
+    # The parser module must not replace ``ndb.gql`` when it is first imported.
+    GPerson.gql("WHERE age = 1")
+    assert ndb.gql is gql
+    assert ndb.gql("SELECT * FROM GPerson WHERE age = 1").kind == "GPerson"
