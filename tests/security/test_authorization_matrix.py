@@ -6,11 +6,13 @@ that nothing leaked or changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
 from leancloud.server.names import INTERNAL_CLASSES, SYSTEM_CLASSES
+from tests.security.conftest import APP_ID, APP_KEY, HOOK_KEY, MASTER_KEY
 
 HIDDEN = {"password", "salt", "sessionToken", "authData"}
 
@@ -474,3 +476,51 @@ def test_follow_rows_cannot_be_forged_or_repointed(api, alice, bob):
     followers = api.ok("GET", f"/users/{alice['objectId']}/followers", as_="master")["results"]
     assert [f["follower"]["objectId"] for f in followers] == [bob["objectId"]]
     assert api.ok("GET", f"/users/{carol['objectId']}/followees", as_="master")["results"] == []
+
+
+# ------------------------------------------------------------------ credentials
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+CREDENTIALS = {
+    # name: (headers, may read a class, is master)
+    "master key": ({"X-LC-Key": MASTER_KEY + ",master"}, True, True),
+    "master signature": ({"X-LC-Sign": _md5("123" + MASTER_KEY) + ",123,master"}, True, True),
+    "legacy master header": ({"X-AVOSCloud-Master-Key": MASTER_KEY}, True, True),
+    "app key": ({"X-LC-Key": APP_KEY}, True, False),
+    "app signature": ({"X-LC-Sign": _md5("9" + APP_KEY) + ",9"}, True, False),
+    "master key without the suffix": ({"X-LC-Key": MASTER_KEY}, False, False),
+    "app key claiming master": ({"X-LC-Key": APP_KEY + ",master"}, False, False),
+    "app signature claiming master": (
+        {"X-LC-Sign": _md5("123" + APP_KEY) + ",123,master"},
+        False,
+        False,
+    ),
+    "master signature without the flag": (
+        {"X-LC-Sign": _md5("123" + MASTER_KEY) + ",123"},
+        False,
+        False,
+    ),
+    "garbled signature": ({"X-LC-Sign": "zz,abc,master"}, False, False),
+    "app key beside a wrong master header": (
+        {"X-LC-Key": APP_KEY, "X-AVOSCloud-Master-Key": "nope"},
+        True,
+        False,
+    ),
+    "hook key alone": ({"X-LC-Hook-Key": HOOK_KEY}, False, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CREDENTIALS))
+def test_credentials_grant_exactly_what_they_should(api, name):
+    headers, may_read, master = CREDENTIALS[name]
+    for app_id, expected in ((APP_ID, (may_read, master)), ("other-app", (False, False))):
+        all_headers = {"X-LC-Id": app_id, **headers}
+        read = api.client.get("/1.1/classes/Thing", headers=all_headers)
+        schemas = api.client.get("/1.1/schemas", headers=all_headers)
+        assert (read.status_code == 200, schemas.status_code == 200) == expected
+        if not expected[0]:
+            assert read.get_json() == {"code": 401, "error": "Unauthorized."}
