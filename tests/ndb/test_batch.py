@@ -3,13 +3,16 @@
 
 import asyncio
 import contextvars
+import json
 import threading
 
 import pytest
+import responses
 
 from leancloud import LeanCloudError, client, ndb
 from leancloud.ndb import context, mapping
 from leancloud.ndb.tasklets import Future, run_async
+from tests.conftest import API
 
 
 class Item(ndb.Model):
@@ -282,3 +285,51 @@ def test_one_failing_item_fails_only_its_own_future(leancloud_clean_server):
         True,
         False,
     ]
+
+
+# -- the wire shapes, pinned ------------------------------------------------------------------
+
+
+def _sent(call):
+    return json.loads(call.request.body)
+
+
+def test_batch_request_shapes(api):
+    parent = ndb.Key("Item", "root")
+    key = ndb.Key("Item", 7, parent=parent)
+    object_id = "Item-sE9NMUT0.Item-n0000000000000000007"
+    assert mapping.object_id_for_key(key) == object_id
+    api.add(responses.POST, f"{API}/batch", json=[{"success": {}}])
+    api.add(responses.POST, f"{API}/batch", json=[{"success": {"objectId": object_id, "n": 3}}])
+    api.add(responses.POST, f"{API}/batch", json=[{"success": {}}])
+
+    assert Item(key=key, n=3).put() == key
+    assert ndb.get_multi([key])[0].n == 3
+    assert ndb.delete_multi([key]) == [None]
+
+    put, get, delete = (_sent(call) for call in api.calls)
+    assert put == {
+        "requests": [
+            {
+                "method": "PUT",
+                "path": f"/1.1/entities/Item/{object_id}",
+                "body": {"n": 3, "ndbAncestors": ["Item-sE9NMUT0", object_id]},
+            }
+        ]
+    }
+    assert get == {"requests": [{"method": "GET", "path": f"/1.1/classes/Item/{object_id}"}]}
+    assert delete == {"requests": [{"method": "DELETE", "path": f"/1.1/classes/Item/{object_id}"}]}
+
+
+def test_query_request_shape(api):
+    row = {"objectId": "Item-n0000000000000000002", "n": 5}
+    api.add(responses.GET, f"{API}/classes/Item", json={"results": [row]})
+    results = Item.query(ndb.OR(Item.n == 5, Item.n > 9)).order(-Item.n).fetch(3)
+    assert [e.key for e in results] == [ndb.Key("Item", 2)]
+    (call,) = api.calls
+    params = dict(call.request.params)
+    assert set(params) == {"where", "order", "limit"}
+    assert json.loads(params["where"]) == {
+        "$and": [{"$or": [{"n": 5}, {"n": {"$gt": 9}}]}, {"n": {"$exists": True}}]
+    }
+    assert params["order"] == "-n,objectId" and params["limit"] == "3"
