@@ -5,6 +5,7 @@ Every REST call of the SDK goes through ``request`` (or the ``get``/``post``/``p
 ``requests.Response``). The module-level settings below are the ones real apps read
 and assign, so they stay plain module attributes.
 """
+import datetime
 import hashlib
 import json
 import os
@@ -27,7 +28,20 @@ MASTER_KEY: Optional[str] = None
 HOOK_KEY: Optional[str] = None
 # None: sign with the master key whenever one is configured (the official default).
 USE_MASTER_KEY: Optional[bool] = None
-USE_PRODUCTION: str = "0" if os.environ.get("LEANCLOUD_APP_ENV") == "stage" else "1"
+
+
+def _production_from_env() -> str:
+    """``X-LC-Prod`` by LeanCloud's environment rules: staging on a ``stage`` instance,
+    and locally when the CLI says the app has a staging environment."""
+    env = os.environ.get("LEANCLOUD_APP_ENV")
+    if env == "stage":
+        return "0"
+    if env != "production" and os.environ.get("LEAN_CLI_HAVE_STAGING") == "true":
+        return "0"
+    return "1"
+
+
+USE_PRODUCTION: str = _production_from_env()
 USE_HTTPS = True
 REGION = "CN"
 SERVER_VERSION = "1.1"
@@ -135,9 +149,14 @@ def get_app_info() -> Dict[str, Optional[str]]:
 
 
 def signing_master_key() -> bool:
-    """Whether requests are signed with the master key right now."""
+    """Whether requests are signed with the master key right now.
+
+    By default only a master key the app configured counts: after ``init(id, key)``
+    a ``LEANCLOUD_APP_MASTER_KEY`` in the environment (LeanEngine always sets one)
+    must not silently turn every request into a master request.
+    """
     if USE_MASTER_KEY is None:
-        return bool(_master_key())
+        return bool(MASTER_KEY if APP_ID else _master_key())
     return USE_MASTER_KEY
 
 
@@ -258,23 +277,33 @@ def request(
     return response
 
 
-def get(url: str, params: Optional[Mapping[str, Any]] = None, headers=None) -> requests.Response:
+_Headers = Optional[Mapping[str, str]]
+_Params = Optional[Mapping[str, Any]]
+
+
+def get(url: str, params: _Params = None, headers: _Headers = None) -> requests.Response:
+    """The official SDK's ``client.get``: ``params`` is the query string."""
     return request("GET", url, params=params, headers=headers)
 
 
-def post(url: str, params: Any, headers=None, query: Optional[Mapping[str, Any]] = None) -> requests.Response:
+def post(url: str, params: Any, headers: _Headers = None, query: _Params = None) -> requests.Response:
+    """The official SDK's ``client.post``: ``params`` is the JSON body."""
     return request("POST", url, params=query, body=params, headers=headers)
 
 
-def put(url: str, params: Any, headers=None, query: Optional[Mapping[str, Any]] = None) -> requests.Response:
+def put(url: str, params: Any, headers: _Headers = None, query: _Params = None) -> requests.Response:
+    """The official SDK's ``client.put``: ``params`` is the JSON body."""
     return request("PUT", url, params=query, body=params, headers=headers)
 
 
-def delete(url: str, params: Any = None, headers=None, query: Optional[Mapping[str, Any]] = None) -> requests.Response:
+def delete(
+    url: str, params: Any = None, headers: _Headers = None, query: _Params = None
+) -> requests.Response:
+    """The official SDK's ``client.delete``: ``params`` is the JSON body (flags)."""
     return request("DELETE", url, params=query, body=params, headers=headers)
 
 
-def get_server_time():
+def get_server_time() -> datetime.datetime:
     """The server's clock, asked without credentials as the official SDK does."""
     response = _send("GET", "/date", None, None, {"User-Agent": USER_AGENT})
     return codec.decode(check_response(response))

@@ -267,3 +267,137 @@ def test_router_failure_keeps_default_hosts(api):
     api.get(app_router.ROUTER_URL, status=500, body="")
     router._refresh()
     assert router.hosts["api"] == "abcdefgh.lc-cn-n1-shared.com"
+
+
+def test_an_environment_master_key_does_not_sign_after_init_with_an_app_key(api, monkeypatch):
+    # LeanEngine sets LEANCLOUD_APP_MASTER_KEY for every app; init(id, key) must stay a
+    # client (the official SDK signs with the app key here).
+    monkeypatch.setenv("LEANCLOUD_APP_MASTER_KEY", "env-master")
+    api.get(API + "/date", json={})
+    api.get(API + "/date", json={})
+    client.get("/date")
+    leancloud.use_master_key()  # asking for it explicitly still works
+    client.get("/date")
+    first, second = (call.request.headers for call in api.calls)
+    _check_sign(first["X-LC-Sign"], APP_KEY, master=False)
+    _check_sign(second["X-LC-Sign"], "env-master", master=True)
+
+
+def test_without_init_an_environment_master_key_signs(api, monkeypatch):
+    client.APP_ID = client.APP_KEY = None
+    for name, value in {
+        "LEANCLOUD_APP_ID": "env-id",
+        "LEANCLOUD_APP_KEY": "env-key",
+        "LEANCLOUD_APP_MASTER_KEY": "env-master",
+    }.items():
+        monkeypatch.setenv(name, value)
+    api.get(API + "/date", json={})
+    client.get("/date")
+    _check_sign(api.calls[0].request.headers["X-LC-Sign"], "env-master", master=True)
+
+
+@pytest.mark.parametrize(
+    "app_env, cli_staging, prod",
+    [
+        (None, None, "1"),
+        ("production", None, "1"),
+        ("stage", None, "0"),
+        (None, "true", "0"),
+        ("production", "true", "1"),
+    ],
+)
+def test_production_flag_follows_leancloud_app_env(monkeypatch, app_env, cli_staging, prod):
+    for name, value in (("LEANCLOUD_APP_ENV", app_env), ("LEAN_CLI_HAVE_STAGING", cli_staging)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert client._production_from_env() == prod
+
+
+# -- retries over a real socket (``responses`` replaces the transport they live in) ----
+
+
+class _RawServer:
+    """A loopback HTTP peer that counts requests and answers each with ``reply``:
+    raw bytes, or None to read the request and hang up without an answer."""
+
+    def __init__(self, reply):
+        import socket
+        import threading
+
+        self.reply = reply
+        self.requests = 0
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self.url = "http://127.0.0.1:%d" % self._sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                if not data:
+                    continue
+                self.requests += 1
+                if self.reply is not None:
+                    conn.sendall(self.reply)
+
+    def close(self):
+        self._sock.close()
+
+
+@pytest.fixture
+def raw_server(monkeypatch):
+    servers = []
+
+    def start(reply):
+        server = _RawServer(reply)
+        servers.append(server)
+        monkeypatch.setenv("LEANCLOUD_API_SERVER", server.url)
+        monkeypatch.setattr(client.session.get_adapter(server.url).max_retries, "backoff_factor", 0)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+_GATEWAY_ERROR = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+@pytest.mark.parametrize("reply, code", [(None, 100), (_GATEWAY_ERROR, 503)])
+def test_a_write_reaches_the_server_once_whatever_happens(raw_server, reply, code):
+    server = raw_server(reply)
+    with pytest.raises(LeanCloudError) as info:
+        client.post("/classes/A", {"a": 1})
+    assert info.value.code == code
+    assert server.requests == 1
+
+
+@pytest.mark.parametrize("reply, code", [(None, 100), (_GATEWAY_ERROR, 503)])
+def test_a_read_is_retried_after_a_dropped_connection_or_gateway_error(raw_server, reply, code):
+    server = raw_server(reply)
+    with pytest.raises(LeanCloudError) as info:
+        client.get("/classes/A")
+    assert info.value.code == code
+    assert server.requests == 3  # the first try and two retries
+
+
+def test_a_write_is_retried_when_the_connection_was_refused(monkeypatch):
+    retry = client.session.get_adapter(API).max_retries
+    # Nothing was sent, so a POST may try again (urllib3 counts it as a connect error).
+    from urllib3.exceptions import NewConnectionError
+
+    again = retry.increment("POST", "/1.1/classes/A", error=NewConnectionError(None, "refused"))
+    assert again.connect == retry.connect - 1
