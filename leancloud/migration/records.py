@@ -12,12 +12,18 @@ import datetime as _dt
 import functools
 import hashlib
 import json
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from leancloud.codec import format_date
 from leancloud.server.errors import ApiError
-from leancloud.server.names import check_field_name, is_valid_field_name
+from leancloud.server.names import (
+    check_class_name,
+    check_field_name,
+    is_valid_class_name,
+    is_valid_field_name,
+)
 from leancloud.server.query.where import normalize_iso
+from leancloud.server.services.entities import check_object_id
 from leancloud.server.services.ops import check_acl, normalize_value, schema_type
 from leancloud.server.storage.base import StoredObject
 
@@ -27,6 +33,7 @@ __all__ = [
     "to_stored",
     "to_row",
     "to_membership",
+    "schema_types",
     "is_stamped",
     "UNTYPED_FIELDS",
 ]
@@ -35,6 +42,12 @@ BUILTINS = ("objectId", "createdAt", "updatedAt", "ACL")
 # Hidden bookkeeping the server keeps out of the schema (as services/users.py does).
 UNTYPED_FIELDS: Mapping[str, Tuple[str, ...]] = {"_User": ("salt", "sessionToken")}
 Membership = Tuple[str, str, str]  # (owner_id, target_class, target_id)
+# What /1.1/schemas reports; a declared type binds every later row, so no others.
+SCHEMA_TYPES = frozenset(
+    {"String", "Number", "Boolean", "Date", "Object", "Array"}
+    | {"Pointer", "File", "GeoPoint", "Relation", "Bytes"}
+)
+_TARGETED = ("Pointer", "Relation")
 
 
 class RowError(ValueError):
@@ -93,14 +106,17 @@ def _is_relation(value: Any) -> bool:
     return isinstance(value, dict) and value.get("__type") == "Relation"
 
 
+def _relation_type(value: Dict[str, Any]) -> dict:
+    """A Relation placeholder's schema type; its target must be a real class name."""
+    return {"type": "Relation", "className": check_class_name(value.get("className"))}
+
+
 def to_stored(class_name: str, row: Any) -> Tuple[StoredObject, Dict[str, dict]]:
     """The object to store and the schema types its fields imply. A row without
     ``updatedAt`` is stamped now (see ``is_stamped``)."""
     if not isinstance(row, dict):
         raise RowError("a row must be a JSON object")
     object_id = row.get("objectId") or derived_id(class_name, row)
-    if not isinstance(object_id, str):
-        raise RowError(f"objectId must be a string, not {object_id!r}")
     created = _stamp(row.get("createdAt")) or _stamp(row.get("updatedAt"))
     created = created or format_date(_dt.datetime.now(_dt.timezone.utc))
     updated = _stamp(row.get("updatedAt")) or created
@@ -108,13 +124,14 @@ def to_stored(class_name: str, row: Any) -> Tuple[StoredObject, Dict[str, dict]]
     data: Dict[str, Any] = {}
     types: Dict[str, dict] = {}
     try:
+        check_object_id(object_id)  # the server's rule: one that URLs can address
         acl = check_acl(row.get("ACL"))
         for key, value in row.items():
-            if key in BUILTINS or (key == "className" and isinstance(value, str)):
+            if key in BUILTINS or key == "className":  # REST writes ignore className too
                 continue
             _check_field_name(key)
             if _is_relation(value):
-                types[key] = {"type": "Relation", "className": value.get("className")}
+                types[key] = _relation_type(value)
                 continue
             data[key] = _normalized(value)
             if value is not None and key not in untyped:
@@ -146,13 +163,52 @@ def to_row(obj: StoredObject, relations: Mapping[str, str]) -> Dict[str, Any]:
 
 
 def to_membership(row: Any, target_class: Optional[str]) -> Membership:
-    """A relation row ``{"owningId", "relatedId"[, "relatedClassName"]}``."""
+    """A relation row ``{"owningId", "relatedId"[, "relatedClassName"]}``; a relation
+    has one target class, so a row naming another than ``target_class`` is refused."""
     if not isinstance(row, dict):
         raise RowError("a relation row must be a JSON object")
     owner, target = row.get("owningId"), row.get("relatedId")
-    target_class = row.get("relatedClassName") or target_class
+    named = row.get("relatedClassName")
     if not isinstance(owner, str) or not owner or not isinstance(target, str) or not target:
         raise RowError("a relation row needs string owningId and relatedId")
-    if not isinstance(target_class, str) or not target_class:
+    if named and target_class and named != target_class:
+        raise RowError(f"relatedClassName {named!r}: this relation points to {target_class}")
+    target_class = named or target_class
+    if not target_class:
         raise RowError("the relation's target class is unknown (no schema, no relatedClassName)")
+    if not is_valid_class_name(target_class):
+        raise RowError(f"invalid relatedClassName: {target_class!r}")
     return owner, target_class, target
+
+
+def _field_type(name: str, spec: Any) -> dict:
+    """One exported field spec as the type to declare; RowError says why not."""
+    check_field_name(name)
+    if not isinstance(spec, dict) or spec.get("type") not in SCHEMA_TYPES:
+        kind = spec.get("type") if isinstance(spec, dict) else spec
+        raise RowError(f"field '{name}': unknown type {kind!r}")
+    if spec["type"] not in _TARGETED:
+        return {"type": spec["type"]}
+    if not is_valid_class_name(spec.get("className")):
+        # The rows' own values declare it (with their target) when they arrive.
+        raise RowError(f"field '{name}': a {spec['type']} needs a valid className")
+    return {"type": spec["type"], "className": spec["className"]}
+
+
+def schema_types(class_name: str, fields: Any) -> Tuple[Dict[str, dict], List[str]]:
+    """An exported class schema (``/1.1/schemas`` shape) as the field types to declare,
+    plus a message per field left out. Built-in and hidden fields are the server's own."""
+    if not isinstance(fields, dict):
+        return {}, ["the fields must be a JSON object"]
+    types: Dict[str, dict] = {}
+    problems: List[str] = []
+    for name, spec in fields.items():
+        if name in BUILTINS or name in UNTYPED_FIELDS.get(class_name, ()):
+            continue
+        try:
+            types[name] = _field_type(name, spec)
+        except RowError as exc:
+            problems.append(str(exc))
+        except ApiError as exc:
+            problems.append(exc.message)
+    return types, problems

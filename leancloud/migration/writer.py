@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from leancloud.migration.records import (
-    UNTYPED_FIELDS,
     Membership,
     RowError,
     is_stamped,
+    schema_types,
     to_membership,
     to_stored,
 )
@@ -161,19 +161,25 @@ def write_relations(
     """Add relation memberships of ``class_name.field_name``; existing ones are skipped.
 
     The target class comes from the schema, else ``target_class`` (what the import saw
-    in the rows' Relation placeholders), else each row's ``relatedClassName``."""
+    in the rows' Relation placeholders), else the first row's ``relatedClassName``;
+    rows naming another class fail, as do all rows when the field is not a Relation."""
     result = BatchResult()
 
     def work(tx: WriteTx) -> BatchResult:
         spec = storage.schema(class_name).get(class_name, {}).get(field_name) or {}
-        default_target = spec.get("className") if spec.get("type") == "Relation" else None
-        default_target = default_target or target_class
+        if spec and spec.get("type") != "Relation":
+            message = f"field '{field_name}' is {spec.get('type')} in the schema, not a Relation"
+            result.failed.extend((index, message) for index in range(len(rows)))
+            return result
+        default_target = spec.get("className") or target_class
         memberships: List[Membership] = []
         for index, row in enumerate(rows):
             try:
                 memberships.append(to_membership(row, default_target))
             except RowError as exc:
                 result.failed.append((index, str(exc)))
+                continue
+            default_target = memberships[-1][1]
         if memberships and not spec:
             target = memberships[0][1]
             tx.ensure_fields(class_name, {field_name: {"type": "Relation", "className": target}})
@@ -189,18 +195,16 @@ def write_schema(
     storage: Storage, schema: Mapping[str, Mapping[str, Any]], dry_run: bool = False
 ) -> BatchResult:
     """Declare classes and fields from an exported schema (``/1.1/schemas`` shape), so
-    empty classes and never-set fields survive the move; one failure per bad class."""
+    empty classes and never-set fields survive the move; a failure per field left out
+    (unknown type, Pointer without its class) and per class refused."""
     result = BatchResult()
 
     def work(tx: WriteTx) -> BatchResult:
         for index, (class_name, fields) in enumerate(schema.items()):
-            types = {
-                name: {k: v for k, v in spec.items() if k in ("type", "className")}
-                for name, spec in (fields or {}).items()
-                if isinstance(spec, dict)
-                and name not in ("objectId", "createdAt", "updatedAt", "ACL")
-                and name not in UNTYPED_FIELDS.get(class_name, ())
-            }
+            types, problems = schema_types(class_name, fields)
+            result.failed.extend((index, f"{class_name}: {problem}") for problem in problems)
+            if not isinstance(fields, dict):
+                continue
             try:
                 tx.ensure_fields(class_name, types)
             except ApiError as exc:

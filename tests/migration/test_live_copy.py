@@ -159,6 +159,25 @@ def test_import_route_rejects_bad_batches_and_reports_bad_rows(new):
         body={"className": "Post", "objects": [{"objectId": "a", "n": 1}, "nope"], "dryRun": True},
     )
     assert result["inserted"] == 1 and result["failed"] == [[1, "a row must be a JSON object"]]
+    with pytest.raises(LeanCloudError) as exc:
+        target.call("POST", "/import", body={"schema": ["Post"]})
+    assert exc.value.code == 107
+    bad_schema = {"Post": "fields", "Thing": {"n": {"type": "Banana"}}}
+    result = target.call("POST", "/import", body={"schema": bad_schema, "dryRun": True})
+    assert result["failed"] == [
+        [0, "Post: the fields must be a JSON object"],
+        [1, "Thing: field 'n': unknown type 'Banana'"],
+    ]
+    mixed = [
+        {"owningId": "a", "relatedId": "u", "relatedClassName": "_User"},
+        {"owningId": "a", "relatedId": "v", "relatedClassName": "no such class"},
+    ]
+    result = target.call(
+        "POST",
+        "/import",
+        body={"className": "Post", "field": "fans", "relations": mixed, "dryRun": True},
+    )
+    assert result["inserted"] == 1 and [index for index, _ in result["failed"]] == [1]
     assert requests.get(
         f"{new.url}/1.1/classes/Post", headers={"X-LC-Id": new.app_id, "X-LC-Key": new.app_key}
     ).json() == {"results": []}

@@ -40,9 +40,10 @@ def import_batch(request: ApiRequest) -> Dict[str, Any]:
     request.require_master()
     body = request.json_object()
     dry_run = body.get("dryRun") is True
-    if isinstance(body.get("schema"), dict):
-        result = writer.write_schema(request.storage, body["schema"], dry_run)
-        return result.to_json()
+    if "schema" in body:
+        if not isinstance(body["schema"], dict):
+            raise ApiError(107, "An import schema must be a JSON object of classes.")
+        return writer.write_schema(request.storage, body["schema"], dry_run).to_json()
     class_name = check_class_name(body.get("className"))
     if isinstance(body.get("objects"), list):
         result = writer.write_objects(request.storage, class_name, body["objects"], dry_run)
