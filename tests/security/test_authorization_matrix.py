@@ -85,9 +85,9 @@ def test_entities_keep_acls_of_ordinary_classes(api, alice, bob):
         assert api.code("PUT", "/entities/Diary/d1", {"v": 2}, as_=as_) == 403
         delete = {"writes": [{"className": "Diary", "objectId": "d1", "delete": True}]}
         assert api.code("POST", "/transactions/commit", delete, as_=as_) == 403
-    read = {"keys": [{"className": "Diary", "objectId": "d1"}]}
+    read = {"objects": [{"className": "Diary", "objectId": "d1"}]}
     answer = api.ok("POST", "/transactions/read", read, as_=bob["sessionToken"])
-    assert "v" not in json.dumps(answer)
+    assert answer == {"results": [{"object": None, "version": None}]}
     assert api.ok("GET", "/classes/Diary/d1", as_="master")["v"] == 1
 
 
@@ -284,7 +284,7 @@ def test_hidden_user_fields_never_leave_the_server(api, alice, bob):
         api.ok(
             "POST",
             "/transactions/read",
-            {"keys": [{"className": "_User", "objectId": wei["objectId"]}]},
+            {"objects": [{"className": "_User", "objectId": wei["objectId"]}]},
             as_=as_,
         ),
         api.ok(
@@ -303,6 +303,7 @@ def test_hidden_user_fields_never_leave_the_server(api, alice, bob):
             as_="master",
         ),
     ]
+    assert reads[7]["results"][0]["object"]["objectId"] == wei["objectId"]
     for answer in reads[:9]:
         assert_no_hidden_fields(answer, secrets)
     for answer in reads[9:]:  # master sees authData, never a password or a session
