@@ -404,6 +404,11 @@ class Object(metaclass=ObjectMeta):
             decoded = self._decode_field(key, value)
             if decoded is not operation._UNSET:
                 self._attributes[key] = decoded
+        if "updatedAt" not in server_data and server_data.get("createdAt") is not None:
+            # A create answers only objectId and createdAt, but the server stored
+            # updatedAt = createdAt; the official SDKs (Python, JS, Go) say so too.
+            self._decode_field("updatedAt", server_data["createdAt"])
+            self._attributes["updatedAt"] = self.updated_at
         self._changes = {}
 
     def _decode_field(self, key: str, value: Any) -> Any:
@@ -602,15 +607,27 @@ def _save_in_order(objs: List[Object]) -> None:
 
 
 def _send_batch(requests: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """POST /batch in chunks of ``BATCH_SIZE``; one result per request, in order."""
+    """POST /batch in chunks of ``BATCH_SIZE``; one result per request, in order.
+
+    A chunk that fails as a whole (timeout, 5xx, a malformed answer) gives each of its
+    items that error, and the other chunks still go: the callers must learn the
+    results of the chunks that did succeed, or a retry would create those objects twice.
+    """
     results: List[Dict[str, Any]] = []
     for start in range(0, len(requests), BATCH_SIZE):
         chunk = requests[start : start + BATCH_SIZE]
-        content = client.post("/batch", {"requests": chunk}).json()
-        if not isinstance(content, list) or len(content) != len(chunk):
-            raise LeanCloudError(BAD_RESPONSE, "the /batch response does not match its requests")
-        results.extend(item if isinstance(item, dict) else {} for item in content)
+        try:
+            results.extend(_send_chunk(chunk))
+        except LeanCloudError as exc:
+            results.extend({"error": {"code": exc.code, "error": exc.error}} for _ in chunk)
     return results
+
+
+def _send_chunk(chunk: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    content = client.post("/batch", {"requests": chunk}).json()
+    if not isinstance(content, list) or len(content) != len(chunk):
+        raise LeanCloudError(BAD_RESPONSE, "the /batch response does not match its requests")
+    return [item if isinstance(item, dict) else {} for item in content]
 
 
 def _item_error(error: Any) -> LeanCloudError:

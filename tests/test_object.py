@@ -345,6 +345,8 @@ def test_save_new_object_posts_its_fields(api):
     }
     assert album.id == "a1" and album.created_at is not None
     assert not album.is_dirty() and album.get("plays") == 2
+    # The create's answer has no updatedAt: the server stored createdAt there.
+    assert album.updated_at == album.created_at == album.get("updatedAt")
 
 
 def test_save_existing_object_puts_only_changes(api):
@@ -690,6 +692,22 @@ def test_save_all_reports_every_failure(api):
         (albums[2], 137),
     ]
     assert albums[1].id == "ok" and albums[0].is_new() and albums[2].is_dirty("n")
+
+
+def test_a_failed_chunk_fails_its_objects_and_keeps_the_others_results(api, monkeypatch):
+    monkeypatch.setattr(object_, "BATCH_SIZE", 2)
+    add_batch(api, [{"success": {"objectId": f"id{i}", "createdAt": CREATED}} for i in range(2)])
+    api.add(responses.POST, f"{API}/batch", status=503, body="")
+    add_batch(api, [{"success": {"objectId": "id4", "createdAt": CREATED}}])
+    albums = [ObjAlbum(n=i) for i in range(5)]
+    with pytest.raises(LeanCloudError) as info:
+        Object.save_all(albums)
+    assert [(obj, err.code) for obj, err in info.value.errors] == [
+        (albums[2], 503),
+        (albums[3], 503),
+    ]
+    # Saved objects know their ids, so saving the list again creates no duplicates.
+    assert [a.id for a in albums] == ["id0", "id1", None, None, "id4"]
 
 
 def test_save_all_rejects_non_objects(api):
