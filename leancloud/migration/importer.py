@@ -190,11 +190,11 @@ def run_import(
     if options.batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     report = Report(dry_run=options.dry_run)
-    checkpoint: Any = Checkpoint(checkpoint_dir, source_digest(source.identity))
-    if options.restart:
-        checkpoint.clear()
-    if options.dry_run:
-        checkpoint = _Forgetful()
+    checkpoint: Any = _Forgetful()  # a dry run leaves a real checkpoint as it was
+    if not options.dry_run:
+        checkpoint = Checkpoint(checkpoint_dir, source_digest(source.identity))
+        if options.restart:
+            checkpoint.clear()
     run = _Run(source, target, options, report)
     run.schema()
     units = source.units()

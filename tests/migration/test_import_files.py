@@ -331,3 +331,50 @@ def test_a_checkpoint_taken_on_other_files_is_not_resumed(export_dir, tmp_path, 
     report = do_import(export_dir, data, tmp_path / "s2", batch_size=1)
     assert report.classes["_User"].read == 3  # read again from the start
     assert report.classes["_User"].inserted == 2 and report.classes["_User"].skipped == 1
+
+
+def test_a_dry_run_leaves_an_interrupted_runs_checkpoint_alone(export_dir, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    real = LocalTarget.write_objects
+
+    def crash(self, class_name, rows, dry_run):
+        if class_name == "_User":
+            raise KeyboardInterrupt
+        return real(self, class_name, rows, dry_run)
+
+    monkeypatch.setattr(LocalTarget, "write_objects", crash)
+    with pytest.raises(KeyboardInterrupt):
+        do_import(export_dir, data, tmp_path / "s1")
+    monkeypatch.setattr(LocalTarget, "write_objects", real)
+    (checkpoint,) = os.listdir(data / "migration")
+    saved = (data / "migration" / checkpoint).read_text()
+    do_import(export_dir, data, tmp_path / "s2", dry_run=True, restart=True)
+    assert (data / "migration" / checkpoint).read_text() == saved
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_an_import_draws_each_class_and_the_overall_count(export_dir, tmp_path):
+    from leancloud.migration.progress import Progress
+
+    ticks = iter(range(10**6))  # a second per look at the clock: every update is drawn
+    stream = _Terminal()
+    source = open_source(export_dir, str(tmp_path / "s"))
+    target = LocalTarget(str(tmp_path / "data"), "http://files.test")
+    units = len(source.units())
+    try:
+        progress = Progress(units, stream, clock=lambda: float(next(ticks)))
+        run_import(source, target, str(tmp_path / "data"), progress=progress)
+    finally:
+        target.close()
+    drawn = stream.getvalue().split("\r\x1b[2K")
+    assert drawn[-1] == ""  # the line is cleared before the summary
+    names = {line.split(" ")[0] for line in drawn if line}
+    assert names == {"Post", "_File", "_Installation", "_Role", "_User", "Post.fans", "_Role.users"}
+    rows = sum(len(r) for r in samples.classes().values()) + sum(
+        map(len, samples.RELATIONS.values())
+    )
+    assert f"overall {units}/{units} units, {rows} rows," in drawn[-2]
