@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 from leancloud import client, codec
 from leancloud.errors import BAD_RESPONSE, OBJECT_NOT_FOUND, LeanCloudError
+from leancloud.geo_point import EARTH_RADIUS_KM, EARTH_RADIUS_MILES
 
 if TYPE_CHECKING:
     from leancloud.object_ import Object
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["Query", "FriendshipQuery", "CQLResult"]
 
 MAX_LIMIT = 1000
-EARTH_RADIUS_KM = 6371.0
-EARTH_RADIUS_MILES = 3958.8
 
 # Python regex flags that LeanCloud's ``$options`` can express, in the order sent.
 _REGEX_OPTIONS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))

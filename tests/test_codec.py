@@ -166,3 +166,36 @@ def test_acl_round_trip_through_an_object(permissions):
     song._update_data({"objectId": "s1", "ACL": permissions})
     assert song.get_acl().dump() == permissions
     assert codec.encode(song, dump_objects=True)["ACL"] == permissions
+
+
+@pytest.fixture
+def shanghai_time():
+    """The process's local zone is UTC+8 for the test (POSIX only: time.tzset)."""
+    import os
+    import time
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset")
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "CST-8"  # POSIX form: UTC+8, no tz database needed
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+def test_naive_datetimes_are_local_time_and_dates_are_millisecond_utc(shanghai_time):
+    naive = dt.datetime(2024, 1, 12, 8, 0, 0, 123456)
+    assert codec.format_date(naive) == "2024-01-12T00:00:00.123Z"
+    assert codec.encode(naive) == {"__type": "Date", "iso": "2024-01-12T00:00:00.123Z"}
+    aware = dt.datetime(2024, 1, 12, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    assert codec.format_date(aware) == "2024-01-12T13:00:00.000Z"
+    # Decoded dates are aware, in the local zone, like the official SDK's.
+    decoded = codec.decode({"__type": "Date", "iso": "2024-01-12T00:00:00.123Z"})
+    assert decoded.utcoffset() == dt.timedelta(hours=8)
+    assert decoded == dt.datetime(2024, 1, 12, tzinfo=dt.timezone.utc) + dt.timedelta(
+        microseconds=123000
+    )
