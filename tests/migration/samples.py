@@ -22,6 +22,7 @@ USER_ID, ROLE_ID, FILE_ID = (
     "file000000000000000000001",
 )
 C1, U1 = "2019-04-29T07:46:41.687Z", "2020-11-04T03:29:17.441Z"
+OLD_URL = "https://lc-files.example.invalid/gamma/avatar.png"
 
 
 def pointer(class_name: str, object_id: str) -> Dict[str, str]:
@@ -68,7 +69,7 @@ def classes() -> Dict[str, List[Dict[str, Any]]]:
             "updatedAt": C1,
             "name": "avatar.png",
             "key": "gamma/avatar.png",
-            "url": "https://lc-files.example.invalid/gamma/avatar.png",
+            "url": OLD_URL,
             "mime_type": "image/png",
             "bucket": "lc",
             "provider": "qiniu",
@@ -89,7 +90,10 @@ def classes() -> Dict[str, List[Dict[str, Any]]]:
             "author": pointer("_User", USER_ID),
             "publishedAt": {"__type": "Date", "iso": "2020-11-04T03:29:17.441Z"},
             "where": {"__type": "GeoPoint", "latitude": 39.9, "longitude": 116.4},
-            "cover": {"__type": "File", "id": FILE_ID},
+            # REST's write form, and the read form an export may hold (old url inside).
+            "cover": {"__type": "File", "id": FILE_ID}
+            if i % 2 == 0
+            else {"__type": "File", "objectId": FILE_ID, "name": "avatar.png", "url": OLD_URL},
             "blob": {"__type": "Bytes", "base64": "AAEC"},
             "fans": {"__type": "Relation", "className": "_User"},
             "ACL": {"role:editors": {"read": True, "write": True}}

@@ -105,6 +105,10 @@ def test_every_type_survives_and_the_server_serves_it(export_dir, tmp_path):
         # The file: metadata kept, content re-hosted, URL rewritten to the new server.
         assert post["cover"]["objectId"] == samples.FILE_ID
         assert post["cover"]["url"] == "http://files.test/files/gamma/avatar.png"
+        read_form = requests.get(
+            f"{url}/classes/Post/post00000000000000000001", headers=headers(server)
+        ).json()["cover"]
+        assert (read_form["objectId"], read_form["url"]) == (samples.FILE_ID, post["cover"]["url"])
         served = requests.get(f"{server.url}/files/gamma/avatar.png")
         assert served.content == samples.FILE_BYTES
         assert served.headers["Content-Type"].startswith("image/png")
