@@ -15,7 +15,10 @@
   (``ancestor_condition``).
 * **Fields**: each property under its stored name (``name=``), as wire JSON; a
   StructuredProperty is a nested object, so ``address.city`` is a path the server
-  queries. ``objectId``, ``createdAt``, ``updatedAt``, ``ACL`` and ``ndbAncestors`` are
+  queries. A *repeated* StructuredProperty is stored as NDB lays it out: one list per
+  subfield (``{"city": ["London", "Paris"], "zip": [1, 2]}``, ``columns_from_rows``),
+  because the server reaches into a list only at the end of a path, so
+  ``address.city == 'London'`` matches any element. ``objectId``, ``createdAt``, ``updatedAt``, ``ACL`` and ``ndbAncestors`` are
   not property names.
 
 Entities are written with our ``PUT /1.1/entities/<class>/<objectId>`` extension
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from leancloud.ndb.errors import BadArgumentError, BadKeyError, BadValueError, KindError
 from leancloud.ndb.key import Key, Pair
@@ -43,7 +46,9 @@ __all__ = [
     "key_from_wire",
     "ancestor_condition",
     "entity_fields",
-    "entity_to_wire",
+    "columns_from_rows",
+    "looks_like_columns",
+    "rows_from_columns",
     "entity_from_fields",
     "entity_from_wire",
 ]
@@ -196,13 +201,50 @@ def entity_fields(entity: Any) -> Dict[str, Any]:
     return out
 
 
-def entity_to_wire(entity: Any) -> Dict[str, Any]:
-    """The body that saves ``entity``: its fields plus, for a complete key, its ancestors."""
-    out = entity_fields(entity)
-    key = entity._entity_key
-    if key is not None and key.id() is not None:
-        out[ANCESTORS_FIELD] = _ancestor_ids(key)
-    return out
+def _is_nested(value: Any) -> bool:
+    """A sub-entity's fields (a plain object), not a typed wire value such as a Date."""
+    return isinstance(value, dict) and "__type" not in value
+
+
+def columns_from_rows(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Sub-entities' fields as one list per field (nested sub-entities recursively)."""
+    names: Dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    columns: Dict[str, Any] = {}
+    for name in names:
+        column = [row.get(name) for row in rows]
+        present = [value for value in column if value is not None]
+        if present and all(_is_nested(value) for value in present):
+            columns[name] = columns_from_rows([value or {} for value in column])
+        else:
+            columns[name] = column
+    return columns
+
+
+def looks_like_columns(wire: Any) -> bool:
+    """Whether a stored object has the layout of a repeated structure (every field a
+    list, or an object of lists): how an Expando tells one when it reads it back."""
+    return (
+        _is_nested(wire)
+        and bool(wire)
+        and all(isinstance(value, list) or looks_like_columns(value) for value in wire.values())
+    )
+
+
+def rows_from_columns(columns: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The inverse of ``columns_from_rows``; a field that is neither list nor object is
+    ignored, as any mistyped stored value is."""
+    unpacked = {
+        name: rows_from_columns(value) if _is_nested(value) else value
+        for name, value in columns.items()
+        if isinstance(value, list) or _is_nested(value)
+    }
+    count = max((len(column) for column in unpacked.values()), default=0)
+    return [
+        {name: column[index] for name, column in unpacked.items() if index < len(column)}
+        for index in range(count)
+    ]
 
 
 def entity_from_fields(

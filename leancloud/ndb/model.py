@@ -31,7 +31,7 @@ from leancloud.ndb.errors import (
     UnprojectedPropertyError,
 )
 from leancloud.ndb.key import Key
-from leancloud.ndb.mapping import check_property_name
+from leancloud.ndb.mapping import check_property_name, looks_like_columns
 from leancloud.ndb.properties import (
     BlobKey,
     BlobKeyProperty,
@@ -566,7 +566,8 @@ class Expando(Model):
         self._clone_properties()
         sample = wire[0] if isinstance(wire, list) and wire else wire
         if isinstance(sample, dict) and "__type" not in sample:
-            prop: Property = StructuredProperty(Expando, name, repeated=isinstance(wire, list))
+            repeated = isinstance(wire, list) or looks_like_columns(wire)
+            prop: Property = StructuredProperty(Expando, name, repeated=repeated)
         else:
             prop = GenericProperty(name, repeated=isinstance(wire, list))
         prop._code_name = name

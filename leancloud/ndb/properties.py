@@ -1195,6 +1195,21 @@ class StructuredProperty(_StructuredGetForDictMixin):
             return mapping.entity_from_fields(self._modelclass, wire)
         return None
 
+    def _serialize(self, entity: Any, out: Dict[str, Any]) -> None:
+        """Repeated: one list per subfield (see ``mapping.columns_from_rows``)."""
+        from leancloud.ndb import mapping
+
+        super()._serialize(entity, out)
+        if self._repeated and self._name in out:
+            out[self._name] = mapping.columns_from_rows(out[self._name])
+
+    def _deserialize(self, entity: Any, wire: Any) -> None:
+        from leancloud.ndb import mapping
+
+        if self._repeated and isinstance(wire, dict) and "__type" not in wire:
+            wire = mapping.rows_from_columns(wire)
+        super()._deserialize(entity, wire)
+
 
 class LocalStructuredProperty(_StructuredGetForDictMixin, BlobProperty):
     """A sub-entity stored as an opaque blob (JSON, zlib with ``compressed=True``)."""

@@ -298,7 +298,12 @@ def test_expando_dynamic_values(leancloud_server):
     class Loose(ndb.Expando):
         pass
 
-    entity = Loose(tags=["a", "b"], nested=Person(name="inner"), blob=b"\x00")
+    entity = Loose(
+        tags=["a", "b"],
+        nested=Person(name="inner"),
+        people=[Person(name="p1", age=1), Person(name="p2")],
+        blob=b"\x00",
+    )
     assert (
         isinstance(entity._properties["tags"], ndb.GenericProperty)
         and entity._properties["tags"]._repeated
@@ -310,6 +315,8 @@ def test_expando_dynamic_values(leancloud_server):
     fetched = entity.key.get()
     assert fetched.tags == ["a", "b"] and fetched.blob == b"\x00"
     assert fetched.nested.name == "inner"  # read back as an Expando structure
+    assert [(p.name, p.age) for p in fetched.people] == [("p1", 1), ("p2", None)]
+    assert Loose.query(ndb.FilterNode("people.name", "=", "p2")).get().key == entity.key
     del fetched.tags
     assert "tags" not in fetched._properties
     fetched.put()

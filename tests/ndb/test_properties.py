@@ -378,11 +378,58 @@ def test_repeated_structured_round_trip(leancloud_server):
 
     entity = Office(name="o", addresses=[Address(city="A"), Address(city="B", street="s")])
     entity.put()
-    assert raw_row(entity)["addresses"] == [
-        {"street": None, "city": "A"},
-        {"street": "s", "city": "B"},
-    ]
+    # NDB's layout: one list per subfield, so the server can query address.city.
+    assert raw_row(entity)["addresses"] == {"street": [None, "s"], "city": ["A", "B"]}
     assert entity.key.get().addresses == [Address(city="A"), Address(city="B", street="s")]
+
+
+class Spot(ndb.Model):
+    lat = ndb.FloatProperty()
+    ref = ndb.KeyProperty()
+
+
+class Branch(ndb.Model):
+    city = ndb.StringProperty()
+    spot = ndb.StructuredProperty(Spot)
+
+
+class Chain(ndb.Model):
+    name = ndb.StringProperty()
+    branches = ndb.StructuredProperty(Branch, repeated=True)
+
+
+def test_repeated_structured_subfields_are_queryable(leancloud_clean_server):
+    key = ndb.Key("Spot", 1)
+    london = Branch(city="London", spot=Spot(lat=51.5, ref=key))
+    a = Chain(id="a", name="a", branches=[london, Branch(city="Paris")])
+    b = Chain(id="b", name="b", branches=[Branch(city="Rome", spot=Spot(lat=41.9))])
+    ndb.put_multi([a, b, Chain(id="c", name="c", branches=[])])
+    assert raw_row(a)["branches"] == {
+        "city": ["London", "Paris"],
+        "spot": {"lat": [51.5, None], "ref": [mapping.key_to_wire(key), None]},
+    }
+
+    def names(*filters):
+        return sorted(chain.name for chain in Chain.query(*filters))
+
+    assert names(Chain.branches.city == "London") == ["a"]
+    assert names(Chain.branches.city.IN(["Rome", "Paris"])) == ["a", "b"]
+    assert names(Chain.branches.spot.lat > 45) == ["a"]
+    assert names(Chain.branches.spot.ref == key) == ["a"]
+    assert names(Chain.branches == Branch(city="Rome")) == ["b"]
+    fetched = a.key.get()
+    assert fetched.branches[0] == london
+    assert fetched.branches[1].city == "Paris" and fetched.branches[1].spot.lat is None
+
+
+def test_repeated_structured_reads_a_list_of_objects_too(leancloud_clean_server):
+    key = ndb.Key("Chain", "listed")
+    client.put(
+        f"/entities/Chain/{mapping.object_id_for_key(key)}",
+        {"branches": [{"city": "Oslo"}, {"city": "Bergen", "spot": {"lat": 60.4}}]},
+    )
+    branches = key.get().branches
+    assert [b.city for b in branches] == ["Oslo", "Bergen"] and branches[1].spot.lat == 60.4
 
 
 def test_local_structured_property_is_an_opaque_blob(leancloud_server):
