@@ -73,6 +73,12 @@ def _check_validate_token(validate_token: Any) -> Any:
     return validate_token
 
 
+def _request_code(path: str, phone_number: Any, validate_token: Any) -> None:
+    """Ask the server to text a code: the one body every such request shares."""
+    body = _phone_body(phone_number, validate_token=_check_validate_token(validate_token))
+    client.post(path, body)
+
+
 class User(Object):
     """A LeanCloud user (class ``_User``)."""
 
@@ -145,6 +151,7 @@ class User(Object):
 
     @property
     def is_current(self) -> bool:
+        """Whether this user (the object or its objectId) is this context's current user."""
         current = context.current_user.get()
         if current is None:
             return False
@@ -192,6 +199,7 @@ class User(Object):
 
     @classmethod
     def login_with_mobile_phone(cls, phone_number: str, password: str) -> User:
+        """Log in with a phone number and password; the user becomes current."""
         user = cls()
         user.set("mobilePhoneNumber", _text("phone_number", phone_number))
         user.login(password=_text("password", password))
@@ -235,7 +243,7 @@ class User(Object):
         self._after_save(make_current=False)
 
     def update_password(self, old_password: str, new_password: str) -> None:
-        """Change the password; the server answers with a new token, and the user becomes current."""
+        """Change the password; the server answers with a new token; the user becomes current."""
         path = f"/users/{self._require_id('change its password')}/updatePassword"
         body = {
             "old_password": _text("old_password", old_password),
@@ -252,6 +260,7 @@ class User(Object):
         return cls().link_with(platform, third_party_auth_data)
 
     def link_with(self, provider: str, third_party_auth_data: Dict[str, Any]) -> User:
+        """Attach a third-party account (saved at once), so ``login_with`` finds this user."""
         if not isinstance(third_party_auth_data, dict):
             raise TypeError(f"auth data must be a dict, not {third_party_auth_data!r}")
         return self._save_auth_data(provider, third_party_auth_data)
@@ -277,6 +286,7 @@ class User(Object):
                 del auth_data[provider]
 
     def is_linked(self, provider: str) -> bool:
+        """Whether ``authData`` holds an account of ``provider`` (not an unlinked one)."""
         return bool((self.get("authData") or {}).get(provider))
 
     # -- fields ------------------------------------------------------------------
@@ -314,6 +324,7 @@ class User(Object):
         client.post(self._friendship_path(target_id), None, headers=self._own_session())
 
     def unfollow(self, target_id: str) -> None:
+        """Stop following the user ``target_id``, as this user."""
         client.delete(self._friendship_path(target_id), None, headers=self._own_session())
 
     def _friendship_path(self, target_id: Any) -> str:
@@ -335,21 +346,27 @@ class User(Object):
 
     @classmethod
     def request_password_reset(cls, email: str) -> None:
+        """Email a password-reset link to the user with this address."""
         client.post("/requestPasswordReset", {"email": _text("email", email)})
 
     @classmethod
     def request_email_verify(cls, email: str) -> None:
+        """Email (again) the verification link for this address."""
         client.post("/requestEmailVerify", {"email": _text("email", email)})
 
     @classmethod
     def request_mobile_phone_verify(
         cls, phone_number: str, validate_token: Optional[str] = None
     ) -> None:
-        body = _phone_body(phone_number, validate_token=_check_validate_token(validate_token))
-        client.post("/requestMobilePhoneVerify", body)
+        """Text a code that proves the user owns the number (``verify_mobile_phone_number``).
+
+        ``validate_token`` comes from a captcha, for apps that require one before any SMS.
+        """
+        _request_code("/requestMobilePhoneVerify", phone_number, validate_token)
 
     @classmethod
     def verify_mobile_phone_number(cls, sms_code: str, phone_number: Optional[str] = None) -> None:
+        """Mark the number verified with the code ``request_mobile_phone_verify`` sent."""
         body = {} if phone_number is None else _phone_body(phone_number)
         client.post(_code_path("/verifyMobilePhone", sms_code), body)
 
@@ -357,20 +374,21 @@ class User(Object):
     def request_login_sms_code(
         cls, phone_number: str, validate_token: Optional[str] = None
     ) -> None:
-        body = _phone_body(phone_number, validate_token=_check_validate_token(validate_token))
-        client.post("/requestLoginSmsCode", body)
+        """Text a code to log in with (``signup_or_login_with_mobile_phone``)."""
+        _request_code("/requestLoginSmsCode", phone_number, validate_token)
 
     @classmethod
     def request_password_reset_by_sms_code(
         cls, phone_number: str, validate_token: Optional[str] = None
     ) -> None:
-        body = _phone_body(phone_number, validate_token=_check_validate_token(validate_token))
-        client.post("/requestPasswordResetBySmsCode", body)
+        """Text a code that lets ``reset_password_by_sms_code`` set a new password."""
+        _request_code("/requestPasswordResetBySmsCode", phone_number, validate_token)
 
     @classmethod
     def reset_password_by_sms_code(
         cls, sms_code: str, new_password: str, phone_number: Optional[str] = None
     ) -> None:
+        """Set a new password with a code from ``request_password_reset_by_sms_code``."""
         body: Dict[str, Any] = {"password": _text("new_password", new_password)}
         if phone_number is not None:
             body["mobilePhoneNumber"] = _text("phone_number", phone_number)
@@ -390,6 +408,7 @@ class User(Object):
 
     @classmethod
     def change_phone_number(cls, sms_code: str, phone_number: str) -> None:
+        """Give the current user the number ``request_change_phone_number`` texted a code to."""
         body = _phone_body(phone_number, code=_text("sms_code", sms_code))
         client.post("/changePhoneNumber", body)
 
