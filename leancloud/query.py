@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from leancloud import client, codec
 from leancloud.errors import BAD_RESPONSE, OBJECT_NOT_FOUND, LeanCloudError
-from leancloud.geo_point import EARTH_RADIUS_KM, EARTH_RADIUS_MILES
+from leancloud.geo_point import EARTH_RADIUS_KM, EARTH_RADIUS_MILES, GeoPoint
 
 if TYPE_CHECKING:
     from leancloud.object_ import Object
@@ -109,6 +109,17 @@ def _check_str(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, not {value!r}")
     return value
+
+
+def _check_point(name: str, value: Any) -> Any:
+    """A GeoPoint, or a ``(latitude, longitude)`` pair (sent as given), range-checked
+    here so that a bad point fails before the request rather than as error 302."""
+    if isinstance(value, GeoPoint):
+        return value
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        GeoPoint(*value)  # raises TypeError / ValueError
+        return value
+    raise TypeError(f"{name} must be a GeoPoint or a (latitude, longitude) pair, not {value!r}")
 
 
 def _key_list(keys: Tuple[Any, ...]) -> List[str]:
@@ -307,7 +318,7 @@ class Query:
         """Sort by distance from ``point`` (nearest first) unless an order is given."""
         if point is None:
             raise ValueError("near query does not accept None")
-        return self._add_condition(key, "$nearSphere", point)
+        return self._add_condition(key, "$nearSphere", _check_point("point", point))
 
     def within_radians(
         self, key: str, point: Any, max_distance: float, min_distance: Optional[float] = None
@@ -337,7 +348,8 @@ class Query:
         return self.within_radians(key, point, max_radians, min_radians)
 
     def within_geo_box(self, key: str, southwest: Any, northeast: Any) -> Query:
-        return self._add_condition(key, "$within", {"$box": [southwest, northeast]})
+        corners = [_check_point("southwest", southwest), _check_point("northeast", northeast)]
+        return self._add_condition(key, "$within", {"$box": corners})
 
     # -- options ---------------------------------------------------------------------
 

@@ -182,6 +182,10 @@ def test_matched_again_drops_stale_options():
         ("matches_query", ("a", "GameScore")),
         ("within_radians", ("loc", GeoPoint(1, 2), "far")),
         ("within_kilometers", ("loc", GeoPoint(1, 2), 1, "near")),
+        ("near", ("loc", "39.9,116.4")),
+        ("near", ("loc", {"latitude": 1, "longitude": 2})),
+        ("within_radians", ("loc", ("1", 2), 0.5)),
+        ("within_geo_box", ("loc", GeoPoint(1, 2), [1, 2, 3])),
         ("ascending", (None,)),
         ("select", (1,)),
         ("include", ("a", None)),
@@ -197,7 +201,14 @@ def test_wrong_argument_types_raise_type_error(method, args):
 
 @pytest.mark.parametrize(
     "method, args",
-    [("limit", (1001,)), ("limit", (-1,)), ("skip", (-1,)), ("size_equal_to", ("a", -1))],
+    [
+        ("limit", (1001,)),
+        ("limit", (-1,)),
+        ("skip", (-1,)),
+        ("size_equal_to", ("a", -1)),
+        ("near", ("loc", (91, 0))),
+        ("within_geo_box", ("loc", (0, 0), (0, 181))),
+    ],
 )
 def test_out_of_range_values_raise_value_error(method, args):
     with pytest.raises(ValueError):
