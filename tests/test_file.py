@@ -250,6 +250,20 @@ def test_s3_upload_streams_a_path(api, tmp_path):
     assert received == [raw]
 
 
+@pytest.mark.parametrize("size, read_timeout", [(10, 12), (3_750_000 * 5 // 2, 30)])
+def test_upload_time_allowed_grows_with_the_size(api, size, read_timeout):
+    """``timeout`` seconds per 3.75 MB, never less than ``timeout`` for a small file."""
+    add_token(api)
+    api.add(responses.PUT, S3_URL)
+    add_callback(api)
+    f = File("big.bin", bytes(size))
+    f.timeout = 12
+    f.save()
+    connect, read = api.calls[1].request.req_kwargs["timeout"]
+    assert connect == leancloud.client.TIMEOUT_SECONDS
+    assert read == pytest.approx(read_timeout)
+
+
 def test_token_request_carries_acl_and_custom_key(api):
     add_token(api)
     api.add(responses.PUT, S3_URL)
