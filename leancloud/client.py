@@ -236,6 +236,8 @@ def _send(method: str, path: str, params: Any, body: Any, headers: Dict[str, str
         raise LeanCloudError(TIMEOUT, f"Request timed out: {method} {path}") from exc
     except requests.ConnectionError as exc:
         raise LeanCloudError(CONNECTION_FAILED, f"Could not connect to the server: {exc}") from exc
+    except requests.RequestException as exc:  # a broken answer, a bad server URL, ...
+        raise LeanCloudError(CONNECTION_FAILED, f"Request failed: {method} {path}: {exc}") from exc
 
 
 def check_response(response: requests.Response) -> Any:

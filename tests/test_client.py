@@ -175,8 +175,24 @@ def test_timeout_becomes_error_124(api):
     assert info.value.code == 124
 
 
-def test_connection_failure_becomes_error_100(api):
-    api.get(API + "/x", body=requests.ConnectionError("refused"))
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.ConnectionError("refused"),
+        requests.exceptions.SSLError("bad certificate"),
+        requests.exceptions.ChunkedEncodingError("answer cut off"),
+        requests.exceptions.ContentDecodingError("bad gzip"),
+    ],
+)
+def test_transport_failures_become_error_100(api, failure):
+    api.get(API + "/x", body=failure)
+    with pytest.raises(LeanCloudError) as info:
+        client.get("/x")
+    assert info.value.code == 100
+
+
+def test_a_malformed_api_server_url_is_a_leancloud_error(monkeypatch):
+    monkeypatch.setenv("LEANCLOUD_API_SERVER", "not a url")
     with pytest.raises(LeanCloudError) as info:
         client.get("/x")
     assert info.value.code == 100
