@@ -18,7 +18,7 @@ from leancloud.errors import LeanCloudError
 from leancloud.migration.checkpoint import Checkpoint
 from leancloud.migration.progress import Progress
 from leancloud.migration.records import RowError
-from leancloud.migration.remote import download
+from leancloud.migration.remote import download, is_fatal
 from leancloud.migration.report import Report
 from leancloud.migration.sources import Item, Source, Unit, source_digest
 from leancloud.migration.targets import Target
@@ -136,7 +136,7 @@ class _Run:
         try:
             result = self._send(unit, rows)
         except (ApiError, LeanCloudError) as exc:
-            if _fatal(exc):
+            if is_fatal(exc):
                 raise
             message = getattr(exc, "message", None) or getattr(exc, "error", None) or str(exc)
             result = BatchResult(
@@ -207,7 +207,7 @@ def run_import(
         try:
             _import_unit(run, unit, checkpoint, progress)
         except (LeanCloudError, ValueError) as exc:
-            if _fatal(exc):
+            if is_fatal(exc):
                 raise
             # One unreadable class (a system class the source will not scan, a relation
             # without a known target) must not cost the others; a re-run retries it.
@@ -227,13 +227,6 @@ def _import_unit(run: _Run, unit: Unit, checkpoint: Any, progress: Progress) -> 
         checkpoint.save(unit.key, position)
         progress.advance(len(batch))
     checkpoint.save(unit.key, position, finished=True)
-
-
-def _fatal(exc: Exception) -> bool:
-    """Errors no later batch would escape (bad keys, a failing server): stop, do not
-    report every remaining row as failed. Resuming picks up from the checkpoint."""
-    code = getattr(exc, "code", None)
-    return isinstance(exc, LeanCloudError) and (code in (401, 403) or (code or 0) >= 500)
 
 
 class _Forgetful:

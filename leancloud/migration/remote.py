@@ -11,8 +11,9 @@ import json
 from typing import Any, Mapping, Optional
 
 from leancloud import client
+from leancloud.errors import LeanCloudError
 
-__all__ = ["Endpoint", "download"]
+__all__ = ["Endpoint", "download", "is_fatal"]
 
 
 class Endpoint:
@@ -73,3 +74,10 @@ def download(url: str, timeout: float = 60.0) -> bytes:
     response = client.session.get(url, timeout=timeout)
     response.raise_for_status()
     return response.content
+
+
+def is_fatal(exc: Exception) -> bool:
+    """Errors no later request would escape (bad keys, a failing server): stop, do not
+    report every remaining row as failed. Resuming picks up from the checkpoint."""
+    code = getattr(exc, "code", None)
+    return isinstance(exc, LeanCloudError) and (code in (401, 403) or (code or 0) >= 500)

@@ -33,7 +33,7 @@ import requests
 
 from leancloud.errors import LeanCloudError
 from leancloud.migration.records import RowError
-from leancloud.migration.remote import Endpoint, download
+from leancloud.migration.remote import Endpoint, download, is_fatal
 
 __all__ = [
     "Item",
@@ -482,14 +482,25 @@ class ApiSource(Source):
             return None
 
     def _pages(self, path: str, params: Dict[str, Any], label: str, start: Any) -> Iterator[Item]:
-        """Rows of a cursor-paged walk; a position is ``[cursor of the page, index in it]``."""
+        """Rows of a cursor-paged walk; a position is ``[cursor of the page, index in it]``.
+
+        A scan cursor lives ten minutes, so one saved by a run that stopped long ago may
+        be refused: then the walk starts again, and what was imported is skipped."""
         cursor, done = start or (None, 0)
+        resumed = bool(cursor)
         count = 0
         while True:
             page_params = dict(params, limit=_SCAN_LIMIT)
             if cursor:
                 page_params["cursor"] = cursor
-            page = self.endpoint.call("GET", path, page_params)
+            try:
+                page = self.endpoint.call("GET", path, page_params)
+            except LeanCloudError as exc:
+                if not resumed or is_fatal(exc):
+                    raise
+                cursor, done, resumed = None, 0, False
+                continue
+            resumed = False
             rows = page.get("results") or []
             for index, row in enumerate(rows):
                 count += 1

@@ -298,3 +298,36 @@ def test_a_class_the_source_refuses_to_scan_does_not_stop_the_others(
     again = run_import(ApiSource(endpoint(old)), RemoteTarget(endpoint(new)), ckpt)
     assert list(again.classes) == ["_Installation"]  # only what was left is retried
     assert again.classes["_Installation"].inserted == 1
+
+
+def test_a_scan_cursor_refused_on_resume_walks_the_class_again(old, new, tmp_path, monkeypatch):
+    """LeanCloud's scan cursors expire after ten minutes; a resumed run must not be stuck."""
+    monkeypatch.setattr("leancloud.migration.sources._SCAN_LIMIT", 2)
+    real = RemoteTarget.write_objects
+    batches = []
+
+    def crash_on_the_third_post_batch(self, class_name, rows, dry_run):
+        if class_name == "Post":
+            batches.append(rows)
+            if len(batches) == 3:
+                raise ConnectionError("the network went away")
+        return real(self, class_name, rows, dry_run)
+
+    monkeypatch.setattr(RemoteTarget, "write_objects", crash_on_the_third_post_batch)
+    ckpt = tmp_path / "ckpt"
+    options = ImportOptions(batch_size=2)
+    with pytest.raises(ConnectionError):
+        run_import(
+            ApiSource(endpoint(old), raw=False), RemoteTarget(endpoint(new)), str(ckpt), options
+        )
+    monkeypatch.setattr(RemoteTarget, "write_objects", real)
+    (name,) = (ckpt / "migration").iterdir()
+    state = json.loads(name.read_text())
+    assert state["Post"]["position"][0]  # the saved cursor, which then expires:
+    state["Post"]["position"][0] = "expired-cursor"
+    name.write_text(json.dumps(state))
+    report = run_import(
+        ApiSource(endpoint(old), raw=False), RemoteTarget(endpoint(new)), str(ckpt), options
+    )
+    assert report.failed == 0, report.format()
+    assert (report.classes["Post"].inserted, report.classes["Post"].skipped) == (1, 4)
