@@ -417,3 +417,18 @@ def test_a_write_is_retried_when_the_connection_was_refused(monkeypatch):
 
     again = retry.increment("POST", "/1.1/classes/A", error=NewConnectionError(None, "refused"))
     assert again.connect == retry.connect - 1
+
+
+def test_a_307_answer_moves_the_app_to_the_named_host_and_resends(api, monkeypatch):
+    monkeypatch.delenv("LEANCLOUD_API_SERVER")
+    leancloud.use_region("US")  # no background refresh to mock
+    leancloud.init("abcdefghIJK", APP_KEY)
+    api.post(
+        "https://abcdefgh.api.lncldglobal.com/1.1/classes/A",
+        status=307,
+        json={"api_server": "moved.example.com", "ttl": 60},
+    )
+    api.post("https://moved.example.com/1.1/classes/A", json={"objectId": "a1"})
+    assert client.post("/classes/A", {"n": 1}).json() == {"objectId": "a1"}
+    assert api.calls[1].request.body == b'{"n":1}'
+    assert client.app_router.hosts["api"] == "moved.example.com"
