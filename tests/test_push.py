@@ -175,3 +175,36 @@ def test_live_installation_round_trip(leancloud_server):
     found = Query(Installation).equal_to("installationId", "live-1").first()
     assert isinstance(found, Installation)
     assert (found.id, found.get("channels")) == (installation.id, ["news"])
+
+
+def test_live_push_by_cql_with_an_expiry_to_the_staging_environment(
+    leancloud_clean_server, monkeypatch
+):
+    """The options ``send`` builds are the ones the server acts on: the CQL picks the
+    devices, the expiry is kept in UTC, and a staging app pushes to APNs' dev side."""
+    Installation(deviceType="ios", deviceToken="cql-token-1", channels=["news"]).save()
+    Installation(deviceType="android", installationId="cql-1", channels=["news"]).save()
+    monkeypatch.setattr(client, "USE_PRODUCTION", "0")
+    expires = dt.datetime(2099, 1, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    sent = push.send(
+        {"alert": "ios only"},
+        cql="select * from _Installation where deviceType = 'ios'",
+        expiration_time=expires,
+    )
+    record = Notification.create_without_data(sent.id).fetch()
+    assert record.get("devices") == 1
+    assert record.get("msg") == {"alert": "ios only"}
+    assert record.get("expiration_time") == "2099-01-01T00:00:00.000Z"
+    assert record.get("prod") == "dev"
+    assert sent.created_at is not None
+
+
+def test_live_push_argument_conflicts_the_server_would_refuse_are_caught_first(
+    leancloud_clean_server,
+):
+    later = dt.datetime.now(UTC) + dt.timedelta(days=1)
+    with pytest.raises(TypeError):
+        push.send({"alert": "x"}, expiration_time=later, expiration_interval=60)
+    with pytest.raises(ValueError):
+        push.send({"alert": "x"}, prod="staging")
+    assert Query(Notification).count() == 0
