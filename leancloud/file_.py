@@ -314,12 +314,13 @@ class File:
         return self
 
     def destroy(self) -> Optional[bool]:
-        """Delete the record (and the stored bytes); ``False`` for an unsaved file."""
+        """Delete the record (and the stored bytes); ``False`` for an unsaved file.
+
+        A refusal raises the server's ``LeanCloudError`` (the client raises on any error).
+        """
         if not self.id:
             return False
-        response = client.delete(f"/files/{self.id}")
-        if response.status_code != 200:
-            raise LeanCloudError(1, "the file is not successfully destroyed")
+        client.delete(f"/files/{self.id}")
         return None
 
     def _record_body(self) -> Dict[str, Any]:

@@ -467,8 +467,20 @@ def test_fetch_needs_an_id(api):
 
 def test_destroy(api):
     api.add(responses.DELETE, f"{API}/files/f9", json={})
-    File.create_without_data("f9").destroy()
+    assert File.create_without_data("f9").destroy() is None
     assert api.calls[0].request.body == b"null"
+
+
+def test_a_refused_destroy_raises_the_servers_error(api):
+    api.add(
+        responses.DELETE,
+        f"{API}/files/f9",
+        json={"code": 403, "error": "Forbidden to delete by class permissions."},
+        status=403,
+    )
+    with pytest.raises(LeanCloudError) as error:
+        File.create_without_data("f9").destroy()
+    assert error.value.code == 403
 
 
 def test_destroy_unsaved_sends_nothing(api):
