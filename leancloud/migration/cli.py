@@ -24,6 +24,18 @@ def _server_flags(parser: argparse.ArgumentParser, prefix: str, what: str) -> No
     parser.add_argument(f"--{prefix}master-key", metavar="KEY", help=f"master key of {what}")
 
 
+def _place_flags(parser: argparse.ArgumentParser, data_help: str, server_help: str) -> None:
+    """``--data DIR`` or ``--server URL`` with its keys: where both commands work."""
+    parser.add_argument(
+        "--data",
+        default=DEFAULT_DATA_DIR,
+        metavar="DIR",
+        help=f"{data_help} (default: ./.leancloud)",
+    )
+    parser.add_argument("--server", metavar="URL", help=server_help)
+    _server_flags(parser, "", "--server")
+
+
 def add_commands(commands: "argparse._SubParsersAction") -> None:
     """Register ``import`` and ``export`` on the main parser's subcommands."""
     _add_import(commands)
@@ -43,14 +55,11 @@ def _add_import(commands: "argparse._SubParsersAction") -> None:
         nargs="?",
         help="export directory, .tar.gz/.zip archive, or BSON dump (omit with --from)",
     )
-    parser.add_argument(
-        "--data",
-        default=DEFAULT_DATA_DIR,
-        metavar="DIR",
-        help="target data directory, also where checkpoints live (default: ./.leancloud)",
+    _place_flags(
+        parser,
+        "target data directory, also where checkpoints live",
+        "import into this running server instead",
     )
-    parser.add_argument("--server", metavar="URL", help="import into this running server instead")
-    _server_flags(parser, "", "--server")
     parser.add_argument(
         "--from",
         dest="from_url",
@@ -94,14 +103,7 @@ def _add_export(commands: "argparse._SubParsersAction") -> None:
         "the layout `leancloud import` reads.",
     )
     parser.add_argument("directory", metavar="DIR", help="where to write the export")
-    parser.add_argument(
-        "--data",
-        default=DEFAULT_DATA_DIR,
-        metavar="DIR",
-        help="data directory to export (default: ./.leancloud)",
-    )
-    parser.add_argument("--server", metavar="URL", help="export this running server instead")
-    _server_flags(parser, "", "--server")
+    _place_flags(parser, "data directory to export", "export this running server instead")
     parser.set_defaults(run=export_command)
 
 
@@ -129,6 +131,7 @@ def _target(args: argparse.Namespace) -> Target:
 
 
 def import_command(args: argparse.Namespace) -> int:
+    """Run ``leancloud import``; the exit status is 1 when any row failed."""
     if args.batch_size < 1:
         print("leancloud import: --batch-size must be at least 1", file=sys.stderr)
         return 1
@@ -159,6 +162,7 @@ def import_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
+    """Run ``leancloud export``."""
     try:
         if args.server:
             source: Source = ApiSource(

@@ -31,6 +31,8 @@ __all__ = ["ImportOptions", "run_import"]
 
 @dataclass
 class ImportOptions:
+    """What ``leancloud import``'s flags choose; the defaults are the safe, complete run."""
+
     dry_run: bool = False
     batch_size: int = 1000
     restart: bool = False  # ignore a checkpoint left by an interrupted run

@@ -13,6 +13,8 @@ _MAX_LISTED = 50  # problems printed in full; the rest are counted
 
 @dataclass
 class ClassCounts:
+    """One class's (or relation column's) line in the summary."""
+
     read: int = 0
     inserted: int = 0
     updated: int = 0

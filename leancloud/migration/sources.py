@@ -86,9 +86,12 @@ class Source:
     identity: str  # what the checkpoint file is named after
 
     def schema(self) -> Dict[str, Dict[str, dict]]:
+        """Declared classes and fields (``/1.1/schemas`` shape): empty classes and
+        relation targets travel only here. Empty when the source has none."""
         return {}
 
     def units(self) -> List[Unit]:
+        """Object units first, then relation units (their owners must exist first)."""
         raise NotImplementedError
 
     def file_content(self, row: Dict[str, Any]) -> Optional[bytes]:
@@ -394,7 +397,9 @@ class BsonSource(Source):
                 objects.append(unit)
         return objects + relations
 
-    def _reader(self, path: str, label: str, convert) -> Callable[[Any], Iterator[Item]]:
+    def _reader(
+        self, path: str, label: str, convert: Callable[[Any], Any]
+    ) -> Callable[[Any], Iterator[Item]]:
         def read(start: Any) -> Iterator[Item]:
             skip = start or 0
             opener = gzip.open if path.endswith(".gz") else open
@@ -416,7 +421,7 @@ class BsonSource(Source):
         return read
 
 
-def _converted(convert, document: Any) -> Any:
+def _converted(convert: Callable[[Any], Any], document: Any) -> Any:
     try:
         return convert(document)
     except (ValueError, TypeError, KeyError) as exc:

@@ -27,6 +27,7 @@ class Target:
     """The interface both targets implement."""
 
     def write_objects(self, class_name: str, rows: Sequence[Any], dry_run: bool) -> BatchResult:
+        """One batch of rows in one transaction (see ``writer.write_objects``)."""
         raise NotImplementedError
 
     def write_relations(
@@ -37,12 +38,15 @@ class Target:
         dry_run: bool,
         target_class: Optional[str] = None,
     ) -> BatchResult:
+        """One batch of memberships (see ``writer.write_relations``)."""
         raise NotImplementedError
 
     def write_schema(self, schema: Mapping[str, Any], dry_run: bool) -> BatchResult:
+        """Declare the source's classes and fields before any row arrives."""
         raise NotImplementedError
 
     def has_file(self, key: str) -> bool:
+        """Whether the content is already here: re-runs do not transfer it again."""
         raise NotImplementedError
 
     def store_file(self, key: str, content: bytes, mime_type: Optional[str]) -> str:
@@ -50,6 +54,7 @@ class Target:
         raise NotImplementedError
 
     def file_url(self, key: str) -> str:
+        """Where the target serves ``key`` (what re-hosted ``_File`` rows point at)."""
         raise NotImplementedError
 
     def close(self) -> None:
