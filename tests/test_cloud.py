@@ -1,5 +1,6 @@
 """Cloud functions, SMS codes, captchas and server time: request shapes and results."""
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -239,3 +240,50 @@ def test_live_server_time(leancloud_server):
     before = dt.datetime.now(UTC) - dt.timedelta(seconds=1)
     server_time = cloud.get_server_time()
     assert before <= server_time <= dt.datetime.now(UTC) + dt.timedelta(seconds=1)
+
+
+@pytest.fixture
+def captcha_first(leancloud_clean_server, monkeypatch):
+    """A live app that texts codes only to holders of a captcha ``validate_token``;
+    every captcha it draws reads ``AAAA``."""
+    from leancloud.server.services import captcha
+
+    app = leancloud_clean_server.app
+    monkeypatch.setattr(app, "config", dataclasses.replace(app.config, sms_require_captcha=True))
+    monkeypatch.setattr(captcha, "ALPHABET", "A")
+    leancloud.use_master_key(False)
+    return leancloud_clean_server
+
+
+def test_live_a_solved_captcha_lets_one_sms_code_through(captcha_first):
+    from leancloud.server.services import messaging
+
+    with pytest.raises(LeanCloudError) as info:
+        cloud.request_sms_code("13900004444")
+    assert info.value.code == 608
+    shown = cloud.request_captcha()
+    with pytest.raises(LeanCloudError):
+        shown.verify("BBBB")  # a wrong answer spends the captcha
+    shown = cloud.request_captcha()
+    validate_token = shown.verify("aaaa")
+    cloud.request_sms_code("13900004444", validate_token=validate_token)
+    (message,) = messaging.outbox(captcha_first.app.storage, "+8613900004444")
+    assert cloud.verify_sms_code("+8613900004444", message["details"]["code"]) is True
+    with pytest.raises(LeanCloudError) as info:
+        cloud.request_sms_code("13900005555", validate_token=validate_token)  # used up
+    assert info.value.code == 608
+
+
+def test_live_user_code_requests_pass_the_validate_token(captcha_first):
+    from leancloud.server.services import messaging
+
+    user = leancloud.User(mobilePhoneNumber="+8613900006666")
+    user.sign_up("captcha-user", "s3cret")
+    with pytest.raises(LeanCloudError) as info:
+        leancloud.User.request_mobile_phone_verify("+8613900006666")
+    assert info.value.code == 608
+    token = cloud.verify_captcha("AAAA", cloud.request_captcha().token)
+    leancloud.User.request_mobile_phone_verify("+8613900006666", validate_token=token)
+    (message,) = messaging.outbox(captcha_first.app.storage, "+8613900006666")
+    leancloud.User.verify_mobile_phone_number(message["details"]["code"], "+8613900006666")
+    assert user.fetch().get("mobilePhoneVerified") is True
