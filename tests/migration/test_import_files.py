@@ -382,3 +382,27 @@ def test_an_import_draws_each_class_and_the_overall_count(export_dir, tmp_path):
         map(len, samples.RELATIONS.values())
     )
     assert f"overall {units}/{units} units, {rows} rows," in drawn[-2]
+
+
+@pytest.mark.parametrize("shape", ["ours", "results"])
+def test_a_schema_file_brings_empty_classes_and_relation_columns(tmp_path, shape):
+    src = tmp_path / "src"
+    src.mkdir()
+    fields = {
+        "objectId": {"type": "String"},
+        "title": {"type": "String"},
+        "fans": {"type": "Relation", "className": "_User"},
+    }
+    schema = {"Post": fields, "Empty": {"n": {"type": "Number"}}}
+    if shape == "results":  # /1.1/schemas as some exports list it
+        schema = {"results": [{"className": name, "fields": f} for name, f in schema.items()]}
+    (src / "schema.json").write_text(json.dumps(schema))
+    (src / "Post.jsonl").write_text(json.dumps({"objectId": "p1", "title": "t"}) + "\n")
+    (src / "_Join:fans:Post.jsonl").write_text(json.dumps({"owningId": "p1", "relatedId": "u1"}))
+    data = tmp_path / "data"
+    report = do_import(src, data, tmp_path / "s")
+    assert report.failed == 0 and list(report.classes) == ["Post", "Post.fans"], report.format()
+    state = samples.snapshot(str(data))
+    assert state["schema"]["Empty"]["n"] == {"type": "Number"}
+    assert state["schema"]["Post"]["fans"] == {"type": "Relation", "className": "_User"}
+    assert state["Post.fans"] == [("p1", "_User", "u1")]
