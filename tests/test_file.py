@@ -14,7 +14,7 @@ import responses
 from werkzeug.wrappers import Request
 
 import leancloud
-from leancloud import ACL, File, LeanCloudError, Object, Query, codec, context
+from leancloud import ACL, File, LeanCloudError, Object, Query, User, codec, context
 from leancloud.file_ import QINIU_UPLOAD_URL
 from tests.conftest import API
 
@@ -450,6 +450,7 @@ def test_fetch(api):
             "url": FILE_URL,
             "mime_type": "text/plain",
             "metaData": {"size": 3, "owner": "u1"},
+            "ACL": {"u1": {"read": True, "write": True}},
             "createdAt": CREATED,
             "updatedAt": "2024-02-01T00:00:00.000Z",
         },
@@ -457,6 +458,8 @@ def test_fetch(api):
     f = File.create_without_data("f9")
     assert f.fetch() is f
     assert (f.name, f.url, f.size, f.owner_id) == ("a.txt", FILE_URL, 3, "u1")
+    assert f.mime_type == "text/plain"
+    assert f.get_acl().dump() == {"u1": {"read": True, "write": True}}
     assert f.updated_at == codec.parse_date("2024-02-01T00:00:00.000Z")
 
 
@@ -631,12 +634,7 @@ def test_file_is_exported():
 
 def test_live_external_file_round_trip(leancloud_server):
     f = File.create_with_url("live.txt", "https://cdn.test/live.txt", meta_data={"size": 4})
-    try:
-        f.save()
-    except LeanCloudError as exc:
-        if exc.code == 404 and "Route not found" in exc.error:
-            pytest.skip("the server does not serve /1.1/files yet")
-        raise
+    f.save()
     fetched = File.create_without_data(f.id).fetch()
     assert (fetched.name, fetched.url, fetched.size) == ("live.txt", "https://cdn.test/live.txt", 4)
     assert fetched.metadata["__source"] == "external"
@@ -645,8 +643,8 @@ def test_live_external_file_round_trip(leancloud_server):
 
 
 def test_live_file_values_and_queries(leancloud_server):
-    # A _File record written directly (the upload endpoints come later), then used
-    # through the SDK: queried as Files, pointed at from an object, read back expanded.
+    # A _File record written directly through /classes/_File, then used through the
+    # SDK: queried as Files, pointed at from an object, read back expanded.
     record = leancloud.client.post(
         "/classes/_File",
         {"name": "live-value.txt", "url": "https://cdn.test/v.txt", "mime_type": "text/plain"},
@@ -665,3 +663,31 @@ def test_live_file_values_and_queries(leancloud_server):
         "live-value.txt",
         "https://cdn.test/v.txt",
     )
+
+
+def test_live_upload_from_a_stream_keeps_acl_type_and_metadata(leancloud_server):
+    """What ``File`` sends with the bytes comes back from the server on a fresh fetch."""
+    owner = User(mobilePhoneNumber=None)
+    owner.sign_up(f"file-owner-{os.urandom(4).hex()}", "s3cret")
+    raw = os.urandom(70_000)
+    acl = ACL()
+    acl.set_public_read_access(True)
+    acl.set_write_access(owner.id, True)
+    f = File("notes.md", io.BufferedReader(io.BytesIO(raw)))
+    f.set_acl(acl)
+    f.save()
+
+    fetched = File.create_without_data(f.id).fetch()
+    assert fetched.get_acl() is None  # the server sends ACLs only when asked
+    queried = File.query.include_acl(True).equal_to("objectId", f.id).first()
+    assert queried.get_acl().dump() == acl.dump()
+    assert fetched.mime_type == f.mime_type == "text/markdown"
+    assert fetched.owner_id == owner.id
+    assert fetched.metadata["_checksum"] == hashlib.md5(raw).hexdigest()
+    assert fetched.size == len(raw)
+    assert requests.get(fetched.url, timeout=10).content == raw
+    leancloud.use_master_key(False)
+    User.set_current(None)
+    with pytest.raises(LeanCloudError) as error:
+        fetched.destroy()  # the ACL lets only the owner write
+    assert error.value.code == 403
