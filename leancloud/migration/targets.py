@@ -13,6 +13,7 @@ import io
 import os
 from typing import Any, Dict, Mapping, Optional, Sequence
 
+from leancloud.errors import LeanCloudError
 from leancloud.migration import writer
 from leancloud.migration.remote import Endpoint
 from leancloud.migration.writer import BatchResult
@@ -123,8 +124,30 @@ class RemoteTarget(Target):
         body["dryRun"] = dry_run
         return BatchResult.from_json(self.endpoint.call("POST", IMPORT_PATH, body=body))
 
+    def _post_rows(
+        self, body: Dict[str, Any], name: str, rows: Sequence[Any], dry_run: bool
+    ) -> BatchResult:
+        """One batch, halved until each request fits the server's body limit (413):
+        big rows must not make ``--batch-size`` a guessing game."""
+        try:
+            return self._post({**body, name: list(rows)}, dry_run)
+        except LeanCloudError as exc:
+            if exc.code != 413:
+                raise
+            if len(rows) == 1:
+                return BatchResult(failed=[(0, f"larger than the server accepts: {exc.error}")])
+        middle = len(rows) // 2
+        first = self._post_rows(body, name, rows[:middle], dry_run)
+        second = self._post_rows(body, name, rows[middle:], dry_run)
+        return BatchResult(
+            first.inserted + second.inserted,
+            first.updated + second.updated,
+            first.skipped + second.skipped,
+            first.failed + [(index + middle, message) for index, message in second.failed],
+        )
+
     def write_objects(self, class_name: str, rows: Sequence[Any], dry_run: bool) -> BatchResult:
-        return self._post({"className": class_name, "objects": list(rows)}, dry_run)
+        return self._post_rows({"className": class_name}, "objects", rows, dry_run)
 
     def write_relations(
         self,
@@ -134,10 +157,10 @@ class RemoteTarget(Target):
         dry_run: bool,
         target_class: Optional[str] = None,
     ) -> BatchResult:
-        body = {"className": class_name, "field": field, "relations": list(rows)}
+        body = {"className": class_name, "field": field}
         if target_class:
             body["targetClass"] = target_class
-        return self._post(body, dry_run)
+        return self._post_rows(body, "relations", rows, dry_run)
 
     def write_schema(self, schema: Mapping[str, Any], dry_run: bool) -> BatchResult:
         return self._post({"schema": dict(schema)}, dry_run)

@@ -331,3 +331,17 @@ def test_a_scan_cursor_refused_on_resume_walks_the_class_again(old, new, tmp_pat
     )
     assert report.failed == 0, report.format()
     assert (report.classes["Post"].inserted, report.classes["Post"].skipped) == (1, 4)
+
+
+def test_a_batch_larger_than_the_server_accepts_is_sent_in_halves(tmp_path):
+    server = start_server(str(tmp_path / "small"), max_body_bytes=4000)
+    try:
+        rows = [{"objectId": f"r{i}", "text": "x" * 900} for i in range(8)]
+        rows[5] = "not an object"
+        rows[6] = {"objectId": "huge", "text": "x" * 5000}  # too big even alone
+        result = RemoteTarget(endpoint(server)).write_objects("Thing", rows, False)
+        assert result.inserted == 6
+        assert [index for index, _ in result.failed] == [5, 6]
+        assert "larger than the server accepts" in result.failed[1][1]
+    finally:
+        server.stop()
