@@ -221,6 +221,10 @@ class Object(metaclass=ObjectMeta):
         """The field's value, or ``default`` (``deafult``: the official SDK's old spelling)."""
         if deafult is not None and default is None:
             default = deafult
+        if attr == "createdAt":
+            return self.created_at  # as the official SDK: the property is the truth
+        if attr == "updatedAt":
+            return self.updated_at
         return self._attributes.get(attr, default)
 
     def has(self, attr: str) -> bool:
@@ -407,8 +411,8 @@ class Object(metaclass=ObjectMeta):
         if "updatedAt" not in server_data and server_data.get("createdAt") is not None:
             # A create answers only objectId and createdAt, but the server stored
             # updatedAt = createdAt; the official SDKs (Python, JS, Go) say so too.
-            self._decode_field("updatedAt", server_data["createdAt"])
-            self._attributes["updatedAt"] = self.updated_at
+            # Only the property: the fields (and dump()) hold what the server sent.
+            self.updated_at = self.created_at
         self._changes = {}
 
     def _decode_field(self, key: str, value: Any) -> Any:

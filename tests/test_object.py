@@ -347,6 +347,7 @@ def test_save_new_object_posts_its_fields(api):
     assert not album.is_dirty() and album.get("plays") == 2
     # The create's answer has no updatedAt: the server stored createdAt there.
     assert album.updated_at == album.created_at == album.get("updatedAt")
+    assert "updatedAt" not in album.dump()  # the fields hold what the server sent
 
 
 def test_save_existing_object_puts_only_changes(api):
