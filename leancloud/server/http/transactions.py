@@ -1,6 +1,7 @@
 """``/1.1/transactions/read`` and ``/1.1/transactions/commit``: our extension for
 ``leancloud.ndb`` transactions (rules in ``services/transactions.py``). Any key may
-call them; reads and writes obey ACLs as over ``/1.1/classes``."""
+call them; reads and writes obey ACLs as over ``/1.1/classes``, and clients cannot
+write classes that have LeanEngine hooks (commits run none)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Dict
 
 from werkzeug.routing import Rule
 
+from leancloud.server.http.entities import unskippable_hooks
 from leancloud.server.http.request import ApiRequest
 from leancloud.server.services import transactions
 
@@ -19,7 +21,8 @@ def read(request: ApiRequest) -> Dict[str, Any]:
 
 def commit(request: ApiRequest) -> Dict[str, Any]:
     body = request.json_object()
-    return {"results": transactions.commit(request.storage, request.principal, body)}
+    hooks = unskippable_hooks(request)
+    return {"results": transactions.commit(request.storage, request.principal, body, hooks)}
 
 
 RULES = [

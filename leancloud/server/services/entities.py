@@ -13,15 +13,22 @@ App Engine keys are chosen by the application (``Key('Person', 'arthur')``) and
 
 objectIds are 1 to 4096 characters of ``A-Z a-z 0-9 . _ - ~``: safe in a URL path and
 never a ``,`` (which separates ids in a delete).
+
+LeanEngine class hooks do not run here (nor in ``transactions.commit``, whose writes
+happen under the write lock, where an Engine calling back would deadlock). So that no
+client skips a ``beforeSave`` through this door, ``check_unhooked`` refuses a class the
+Engine hooks unless the caller may skip hooks anyway (master or hook key).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Iterable, Mapping, Optional
 
 from leancloud.codec import is_op
+from leancloud.engine.registry import CLASS_HOOKS
 from leancloud.server.errors import ApiError
+from leancloud.server.hooks.classes import ClassHooks
 from leancloud.server.names import SYSTEM_CLASSES, check_class_name
 from leancloud.server.principal import Principal
 from leancloud.server.services.objects import _split_acl, check_write, now
@@ -43,6 +50,21 @@ def check_entity_class(principal: Principal, class_name: Any) -> str:
     if class_name in SYSTEM_CLASSES and not principal.master:
         raise ApiError(119, f"Entities of {class_name} need the master key.", 403)
     return class_name
+
+
+def check_unhooked(hooks: Optional[ClassHooks], class_names: Iterable[str]) -> None:
+    """Refuse classes with Engine class hooks (``hooks``: None when there is no Engine or
+    the caller may skip hooks); see the module docstring."""
+    if hooks is None:
+        return
+    for class_name in sorted(set(class_names)):
+        if any(hooks.wants(class_name, hook) for hook in CLASS_HOOKS):
+            raise ApiError(
+                119,
+                f"{class_name} has LeanEngine hooks, which entity writes do not run: "
+                "write it through /1.1/classes, or with the master key.",
+                403,
+            )
 
 
 def put_entity(

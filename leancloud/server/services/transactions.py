@@ -25,10 +25,16 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from leancloud.server.errors import ApiError
+from leancloud.server.hooks.classes import ClassHooks
 from leancloud.server.names import check_class_name
 from leancloud.server.principal import Principal
 from leancloud.server.query import parse_query
-from leancloud.server.services.entities import check_entity_class, check_object_id, put_entity
+from leancloud.server.services.entities import (
+    check_entity_class,
+    check_object_id,
+    check_unhooked,
+    put_entity,
+)
 from leancloud.server.services.objects import check_write
 from leancloud.server.storage.base import Storage, WriteTx
 
@@ -122,8 +128,16 @@ def _delete(tx: WriteTx, principal: Principal, ref: Ref) -> Dict[str, Any]:
     return {"objectId": ref[1], "deleted": obj is not None}
 
 
-def commit(storage: Storage, principal: Principal, body: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """Check ``checks``, apply ``writes``, all or nothing; one result per write."""
+def commit(
+    storage: Storage,
+    principal: Principal,
+    body: Mapping[str, Any],
+    hooks: Optional[ClassHooks] = None,
+) -> List[Dict[str, Any]]:
+    """Check ``checks``, apply ``writes``, all or nothing; one result per write.
+
+    ``hooks``: the Engine hooks the caller may not skip; a written class with any is
+    refused (``entities.check_unhooked``), before the write lock is taken."""
     checks = []
     for item in _items(body, "checks"):
         version = item.get("version") if isinstance(item, dict) else None
@@ -131,6 +145,7 @@ def commit(storage: Storage, principal: Principal, body: Mapping[str, Any]) -> L
             raise ApiError(107, "A check's version must be a string or null.")
         checks.append((_ref(item, "check"), version))
     writes = [_parse_write(item) for item in _items(body, "writes")]
+    check_unhooked(hooks, [class_name for (class_name, _), _ in writes])
     with storage.write() as tx:
         _check(tx, principal, checks)
         return [
