@@ -97,24 +97,26 @@ class _Run:
         if isinstance(meta, dict) and meta.get("__source") == "external":
             return row  # an external file stays where it is
         key = self._file_key(row)
-        if self.target.has_file(key):
-            url = self.target.file_url(key)
-        else:
-            try:
-                content = self._content(row)
-            except (OSError, LeanCloudError, ValueError) as exc:
-                content, reason = None, str(exc)
-            else:
-                reason = "content not in the export and not downloaded"
-            if content is None:
-                self.report.warnings.append(f"{location}: file {key}: {reason}; url kept")
-                return row
-            mime_type = row.get("mime_type") or mimetypes.guess_type(str(row.get("name")))[0]
-            if self.options.dry_run:
-                url = self.target.file_url(key)
-            else:
-                url = self.target.store_file(key, content, mime_type)
+        try:
+            url = self._hosted_url(row, key)
+        except (OSError, LeanCloudError, ValueError) as exc:
+            if is_fatal(exc):
+                raise
+            self.report.warnings.append(f"{location}: file {key}: {exc}; url kept")
+            return row
         return {**row, "key": key, "url": url, "bucket": BUCKET, "provider": PROVIDER}
+
+    def _hosted_url(self, row: Dict[str, Any], key: str) -> str:
+        """The target's URL of the row's content, stored there first when missing."""
+        if self.target.has_file(key):
+            return self.target.file_url(key)
+        content = self._content(row)
+        if content is None:
+            raise ValueError("content not in the export and not downloaded")
+        if self.options.dry_run:
+            return self.target.file_url(key)
+        mime_type = row.get("mime_type") or mimetypes.guess_type(str(row.get("name")))[0]
+        return self.target.store_file(key, content, mime_type)
 
     # --- batches --------------------------------------------------------------------
 

@@ -345,3 +345,24 @@ def test_a_batch_larger_than_the_server_accepts_is_sent_in_halves(tmp_path):
         assert "larger than the server accepts" in result.failed[1][1]
     finally:
         server.stop()
+
+
+def test_a_file_the_server_refuses_is_a_warning_and_the_rest_is_imported(tmp_path):
+    export = tmp_path / "export"
+    (export / "files").mkdir(parents=True)
+    rows = [
+        {"objectId": f"f{i}", "name": f"{i}.bin", "key": f"k/{i}.bin", "url": "http://x.invalid/"}
+        for i in range(2)
+    ]
+    (export / "_File.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (export / "files" / "f0").write_bytes(b"small")
+    (export / "files" / "f1").write_bytes(b"x" * 5000)  # over the server's limit
+    server = start_server(str(tmp_path / "small"), max_body_bytes=4000)
+    try:
+        source = open_source(str(export), str(tmp_path / "s"))
+        report = run_import(source, RemoteTarget(endpoint(server)), str(tmp_path / "ckpt"))
+        assert report.classes["_File"].inserted == 2 and report.failed == 0, report.format()
+        assert len(report.warnings) == 1 and "k/1.bin" in report.warnings[0]
+        assert requests.get(f"{server.url}/files/k/0.bin").content == b"small"
+    finally:
+        server.stop()
