@@ -3,26 +3,25 @@
 The public names below are the official SDK's; see docs/compatibility.md for the few
 places where we deliberately behave better.
 """
-from leancloud import client
+from leancloud import client, cloud, push
 from leancloud._version import __version__
-from leancloud.client import init, use_master_key, use_production, use_region
-from leancloud.errors import LeanCloudError, LeanCloudWarning
 from leancloud.acl import ACL
-from leancloud.geo_point import GeoPoint
-from leancloud.object_ import Object
-from leancloud.relation import Relation
-from leancloud.query import FriendshipQuery, Query
-from leancloud.file_ import File
-from leancloud import cloud, push
-from leancloud.push import Installation
-from leancloud.user import User
-from leancloud.role import Role
+from leancloud.client import init, use_master_key, use_production, use_region
 from leancloud.engine import (
     CookieSessionMiddleware,
     Engine,
     HttpsRedirectMiddleware,
     LeanEngineError,
 )
+from leancloud.errors import LeanCloudError, LeanCloudWarning
+from leancloud.file_ import File
+from leancloud.geo_point import GeoPoint
+from leancloud.object_ import Object
+from leancloud.push import Installation
+from leancloud.query import FriendshipQuery, Query
+from leancloud.relation import Relation
+from leancloud.role import Role
+from leancloud.user import User
 
 __all__ = [
     "__version__",
