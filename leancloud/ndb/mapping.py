@@ -260,6 +260,8 @@ def entity_from_fields(
             prop = entity._fake_property(name, wire)
         if prop is not None:
             prop._deserialize(entity, wire)
+    if projection:
+        entity._project_structures()
     return entity
 
 

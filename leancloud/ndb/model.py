@@ -59,6 +59,7 @@ from leancloud.ndb.properties import (
     User,
     UserProperty,
     _BaseValue,
+    _projected,
 )
 from leancloud.ndb.query import Index, IndexProperty, IndexState, get_indexes, get_indexes_async
 from leancloud.ndb.tasklets import Future
@@ -270,6 +271,17 @@ class Model(metaclass=MetaModel):
         if missing:
             raise BadValueError(f"Entity has uninitialized properties: {', '.join(missing)}")
 
+    def _project_structures(self) -> None:
+        """Give each sub-entity of a projected entity its part of the projection, so that
+        reading an unprojected subproperty raises there too, as in NDB."""
+        for prop in self._properties.values():
+            if isinstance(prop, StructuredProperty) and prop._has_value(self):
+                prefix = prop._name + "."
+                inner = tuple(p[len(prefix) :] for p in self._projection if p.startswith(prefix))
+                for item in prop._sub_entities(self):
+                    object.__setattr__(item, "_projection", inner)
+                    item._project_structures()
+
     def _prepare_for_put(self) -> None:
         for prop in self._properties.values():
             prop._prepare_for_put(self)
@@ -323,7 +335,7 @@ class Model(metaclass=MetaModel):
         for prop in sorted(self._properties.values(), key=lambda p: p._code_name):
             if prop._has_value(self):
                 value = prop._retrieve_value(self)
-                if not self._projection or prop._name in self._projection:
+                if not self._projection or _projected(prop._name, self._projection):
                     value = prop._get_value(self)
                 args.append(f"{prop._code_name}={value!r}")
         if self._entity_key is not None:

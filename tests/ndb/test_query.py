@@ -287,7 +287,12 @@ def test_projection(people, sent):
         results[0].name = "x"
     projected = QPerson.query(projection=["age"]).order(QPerson.age).fetch(3)
     assert [e.age for e in projected] == [None, 25, 25]
-    assert QPerson.query().fetch(1, projection=["address.city"])  # a subproperty is fine
+    by_city = QPerson.query(QPerson.name == "ann").fetch(projection=["address.city"])
+    (ann,) = by_city  # a subproperty is fine, and the sub-entity is projected too
+    assert ann.address.city == "London" and ann.to_dict() == {"address": {"city": "London"}}
+    with pytest.raises(ndb.UnprojectedPropertyError):
+        _ = ann.address.street
+    assert "_BaseValue" not in repr(ann)
 
 
 def test_projection_errors():
