@@ -1,13 +1,14 @@
 """Role: name rules, the required ACL, the users/roles relations and the wire requests."""
 
 import json
+import uuid
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import responses
 
 import leancloud
-from leancloud import ACL, LeanCloudError, Object, Relation, Role, User
+from leancloud import ACL, LeanCloudError, Object, Query, Relation, Role, User
 from leancloud.role import INVALID_ROLE_NAME, RoleNameError
 
 from .conftest import API
@@ -187,3 +188,16 @@ def test_a_role_grants_acl_access_by_name():
     acl.set_role_read_access(Role("Moderators"), True)
     acl.set_write_access(Role("Admins"), True)
     assert acl.dump() == {"role:Moderators": {"read": True}, "role:Admins": {"write": True}}
+
+
+def test_live_a_name_with_spaces_is_saved_and_a_rename_is_the_servers_139(leancloud_server):
+    name = f"Power Users {uuid.uuid4().hex[:8]}"
+    role = Role(name)
+    role.save()
+    found = Query(Role).equal_to("name", name).first()
+    assert found.id == role.id and found.name == name
+    found.set_name("Renamed")  # a valid name, so only the server can refuse it
+    with pytest.raises(LeanCloudError) as error:
+        found.save()
+    assert error.value.code == INVALID_ROLE_NAME
+    assert Query(Role).get(role.id).get_name() == name
