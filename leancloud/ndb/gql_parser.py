@@ -11,8 +11,9 @@
 ``ANCESTOR IS value``; ``prop`` may be ``__key__`` or a dotted subproperty
 (``address.city``). Values: ``'text'`` (``''`` escapes a quote), numbers, ``TRUE``,
 ``FALSE``, ``NULL``, ``(v, ...)`` lists for ``IN``, ``KEY('Kind', id, ...)`` or
-``KEY('<urlsafe>')``, ``DATETIME('YYYY-MM-DD HH:MM:SS[.ffffff]')``, ``DATE('YYYY-MM-DD')``,
-``TIME('HH:MM:SS')``, ``GEOPT(lat, lon)``, and parameters ``:1`` / ``:name`` bound by
+``KEY('<urlsafe>')``, ``DATETIME('YYYY-MM-DD HH:MM:SS[.ffffff]')`` or
+``DATETIME(y, m, d, H, M, S)``, ``DATE('YYYY-MM-DD')`` or ``DATE(y, m, d)``,
+``TIME('HH:MM:SS')`` or ``TIME(H, M, S)``, ``GEOPT(lat, lon)``, ``USER('email')``, and parameters ``:1`` / ``:name`` bound by
 ``Query.bind`` (or the extra arguments of ``gql()``). Literals go through the
 property's own comparison operator, exactly as ``Model.prop == value`` does.
 ``LIMIT``/``OFFSET`` and ``__key__`` become the query's default options.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from leancloud.ndb.errors import KindError
 from leancloud.ndb.key import Key
@@ -289,27 +290,47 @@ def _key(args: List[Any]) -> Key:
     return Key(flat=args)
 
 
-def _datetime(args: List[Any]) -> _dt.datetime:
-    for layout in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+def _numeric(args: List[Any], count: int, build: Callable[..., Any], name: str) -> Any:
+    """GQL's numeric form, e.g. ``DATE(2020, 5, 17)``; None when ``args`` are not it."""
+    if len(args) != count or not all(type(arg) is int for arg in args):
+        return None
+    try:
+        return build(*args)
+    except ValueError as exc:
+        raise BadQueryError(f"GQL: {name}{tuple(args)}: {exc}") from None
+
+
+def _parsed(args: List[Any], name: str, layouts: Tuple[str, ...]) -> _dt.datetime:
+    """GQL's quoted form, e.g. ``DATE('2020-05-17')``."""
+    for layout in layouts:
         try:
-            return _dt.datetime.strptime(_one_text(args, "DATETIME"), layout)
+            return _dt.datetime.strptime(_one_text(args, name), layout)
         except ValueError:
             continue
-    raise BadQueryError(f"GQL: DATETIME expects 'YYYY-MM-DD HH:MM:SS', got {args!r}")
+    raise BadQueryError(f"GQL: {name} expects {layouts[-1]!r} or numbers, got {args!r}")
+
+
+def _datetime(args: List[Any]) -> _dt.datetime:
+    numeric = _numeric(args, 6, _dt.datetime, "DATETIME")
+    if numeric is not None:
+        return numeric
+    return _parsed(args, "DATETIME", ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"))
 
 
 def _date(args: List[Any]) -> _dt.date:
-    try:
-        return _dt.datetime.strptime(_one_text(args, "DATE"), "%Y-%m-%d").date()
-    except ValueError:
-        raise BadQueryError(f"GQL: DATE expects 'YYYY-MM-DD', got {args!r}") from None
+    numeric = _numeric(args, 3, _dt.date, "DATE")
+    return numeric if numeric is not None else _parsed(args, "DATE", ("%Y-%m-%d",)).date()
 
 
 def _time(args: List[Any]) -> _dt.time:
-    try:
-        return _dt.datetime.strptime(_one_text(args, "TIME"), "%H:%M:%S").time()
-    except ValueError:
-        raise BadQueryError(f"GQL: TIME expects 'HH:MM:SS', got {args!r}") from None
+    numeric = _numeric(args, 3, _dt.time, "TIME")
+    return numeric if numeric is not None else _parsed(args, "TIME", ("%H:%M:%S",)).time()
+
+
+def _user(args: List[Any]) -> Any:
+    from leancloud.ndb.properties import User
+
+    return User(_one_text(args, "USER"))
 
 
 def _geopt(args: List[Any]) -> Any:
@@ -326,7 +347,14 @@ def _one_text(args: List[Any], name: str) -> str:
     return args[0]
 
 
-_CONSTRUCTORS = {"KEY": _key, "DATETIME": _datetime, "DATE": _date, "TIME": _time, "GEOPT": _geopt}
+_CONSTRUCTORS = {
+    "KEY": _key,
+    "DATETIME": _datetime,
+    "DATE": _date,
+    "TIME": _time,
+    "GEOPT": _geopt,
+    "USER": _user,
+}
 
 
 def _construct(word: str, args: List[Any]) -> Any:

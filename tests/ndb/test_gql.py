@@ -61,6 +61,33 @@ def test_gql_builds_the_same_query_as_python():
     )
 
 
+class GTyped(ndb.Model):
+    at = ndb.DateTimeProperty()
+    day = ndb.DateProperty()
+    clock = ndb.TimeProperty()
+    who = ndb.UserProperty()
+
+
+def test_gql_constructors_in_both_forms():
+    def where(condition):
+        return gql(f"SELECT * FROM GTyped WHERE {condition}").filters
+
+    assert where("at = DATETIME(2001, 2, 3, 4, 5, 6)") == where(
+        "at = DATETIME('2001-02-03 04:05:06')"
+    )
+    assert where("at = DATETIME(2001, 2, 3, 4, 5, 6)") == (
+        GTyped.at == dt.datetime(2001, 2, 3, 4, 5, 6)
+    )
+    assert where("day = DATE(2020, 5, 17)") == (GTyped.day == dt.date(2020, 5, 17))
+    assert where("day = DATE('2020-05-17')") == (GTyped.day == dt.date(2020, 5, 17))
+    assert where("clock = TIME(13, 14, 15)") == (GTyped.clock == dt.time(13, 14, 15))
+    assert where("clock = TIME('13:14:15')") == (GTyped.clock == dt.time(13, 14, 15))
+    assert where("who = USER('ann@example.com')") == (GTyped.who == ndb.User("ann@example.com"))
+    for bad in ("DATE(2020, 13, 1)", "DATE(2020, 5)", "TIME(1.5, 0, 0)", "USER(3)"):
+        with pytest.raises(BadQueryError):
+            gql(f"SELECT * FROM GTyped WHERE day = {bad}")
+
+
 def test_model_gql_and_parameters(people):
     q = GPerson.gql("WHERE age = :1 ORDER BY name")
     assert q.analyze() == [1]
