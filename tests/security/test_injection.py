@@ -290,3 +290,23 @@ def test_deep_and_wide_includes_are_answered(api):
     for include in (".".join(["p"] * 200), ",".join(f"p{i}" for i in range(500))):
         response = api("GET", "/classes/Thing", params={"include": include})
         assert response.status_code in (200, 400), response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ odd shapes in typed values
+
+
+@pytest.mark.parametrize("op", [["Increment"], {"a": 1}, 3, None, True])
+def test_operations_named_by_anything_but_text_are_unknown(api, op):
+    thing = api.ok("POST", "/classes/Thing", {"n": 1}, as_="master")["objectId"]
+    assert api.code("POST", "/classes/Thing", {"n": {"__op": op}}) == 1
+    assert api.code("PUT", f"/classes/Thing/{thing}", {"n": {"__op": op, "amount": 1}}) == 1
+    batch = {
+        "requests": [
+            {
+                "method": "PUT",
+                "path": f"/1.1/classes/Thing/{thing}",
+                "body": {"r": {"__op": "Batch", "ops": [{"__op": op}]}},
+            }
+        ]
+    }
+    assert api.ok("POST", "/batch", batch)[0]["error"]["code"] == 1

@@ -225,9 +225,16 @@ _APPLY = {
 }
 
 
+def op_name(value: Mapping[str, Any]) -> Optional[str]:
+    """A value's ``__op``, if it is text: clients may send a list or an object there,
+    which cannot even be looked up in a table of operations."""
+    name = value.get("__op")
+    return name if isinstance(name, str) else None
+
+
 def apply_op(current: Any, op: Mapping[str, Any], path: str) -> Any:
     """The field's new value (``MISSING`` = removed) after one non-relation operation."""
-    apply = _APPLY.get(op.get("__op"))  # type: ignore[arg-type]
+    apply = _APPLY.get(op_name(op))  # type: ignore[arg-type]
     if apply is None:
         raise ApiError(1, f"Unknown operation: {op.get('__op')!r}.")
     return apply(current, op, path)
@@ -316,7 +323,7 @@ def apply_changes(data: Mapping[str, Any], body: Mapping[str, Any], creating: bo
         check_field_name(parts[0])
         if parts[0] in IGNORED_FIELDS or parts[0] == "ACL":
             raise ApiError(105, f"Invalid key name: {key!r}.")
-        if isinstance(value, dict) and "__op" in value and value.get("__op") in RELATION_OPS:
+        if isinstance(value, dict) and op_name(value) in RELATION_OPS:
             if len(parts) > 1:
                 raise ApiError(105, f"Relation operations need a top-level field, not {key!r}.")
             relations.append(_relation_change(key, value))
