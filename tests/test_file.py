@@ -310,6 +310,25 @@ def test_unknown_provider_reports_false_and_raises(api):
     assert body(api.calls[1]) == {"token": "tok", "result": False}
 
 
+@pytest.mark.parametrize(
+    "provider, missing", [("s3", "upload_url"), ("qcloud", "upload_url"), ("qiniu", "token")]
+)
+def test_an_answer_missing_what_the_provider_needs_reports_false(api, provider, missing):
+    """Nothing is sent to a provider the answer does not fully describe."""
+    answer = token_answer(provider)
+    answer.pop(missing, None)
+    api.add(responses.POST, f"{API}/fileTokens", json=answer)
+    if missing != "token":
+        add_callback(api)  # without a token there is nothing to report to
+    f = File("a.txt", b"x")
+    with pytest.raises(LeanCloudError, match=missing):
+        f.save()
+    assert [c.request.url for c in api.calls][1:] == (
+        [] if missing == "token" else [f"{API}/fileCallback"]
+    )
+    assert f.id is None and f.url is None
+
+
 def test_token_errors_raise_before_any_upload(api):
     api.add(responses.POST, f"{API}/fileTokens", json={"code": 1, "error": "no"}, status=400)
     with pytest.raises(LeanCloudError):
