@@ -176,10 +176,25 @@ OPS = st.sampled_from(
         "Bogus",
         None,
         3,
+        ["Add"],
+        {"Add": 1},
     ]
 )
 TYPES = st.sampled_from(
-    ["Pointer", "Date", "Bytes", "File", "GeoPoint", "Relation", "Object", "Bogus", None, 7]
+    [
+        "Pointer",
+        "Date",
+        "Bytes",
+        "File",
+        "GeoPoint",
+        "Relation",
+        "Object",
+        "Bogus",
+        None,
+        7,
+        ["Date"],
+        {"Date": 1},
+    ]
 )
 
 
