@@ -20,6 +20,7 @@ from leancloud.migration.records import (
     to_stored,
 )
 from leancloud.server.errors import ApiError
+from leancloud.server.services.users import USER_CLASS, find_user_ids
 from leancloud.server.storage.base import Storage, StoredObject, WriteTx
 
 __all__ = ["BatchResult", "write_objects", "write_relations", "write_schema"]
@@ -50,6 +51,11 @@ class BatchResult:
             value.get("skipped", 0),
             [(int(index), str(message)) for index, message in value.get("failed", [])],
         )
+
+
+# Each names one user at log-in (authData too, but unindexed: checking it per row would
+# make a big _User import quadratic).
+_UNIQUE_USER_FIELDS = ("username", "email", "mobilePhoneNumber")
 
 
 class _Rollback(Exception):
@@ -90,12 +96,29 @@ def _type_conflict(known: Dict[str, dict], types: Mapping[str, dict]) -> Optiona
     return None
 
 
+def _user_conflict(
+    tx: WriteTx, obj: StoredObject, claimed: Dict[Tuple[str, str], str]
+) -> Optional[str]:
+    """Another user (stored, or earlier in the batch) with this username, email or phone:
+    a log-in must find one user. ``claimed`` maps (field, value) to the batch's user."""
+    values = [(name, obj.data.get(name)) for name in _UNIQUE_USER_FIELDS]
+    values = [(name, value) for name, value in values if isinstance(value, str) and value]
+    for name, value in values:
+        owners = [claimed.get((name, value)), *find_user_ids(tx, name, value)]
+        other = next((i for i in owners if i and i != obj.object_id), None)
+        if other:
+            return f"{name} {value!r} belongs to another user ({other})"
+    claimed.update(((name, value), obj.object_id) for name, value in values)
+    return None
+
+
 def _prepare(
     storage: Storage, tx: WriteTx, class_name: str, rows: Sequence[Any], result: BatchResult
 ) -> Tuple[List[StoredObject], Dict[str, dict]]:
     """Valid rows as objects plus the schema they add; bad rows go to ``result.failed``,
     unstamped rows whose object exists are skipped."""
     known = dict(storage.schema(class_name).get(class_name, {}))
+    claimed: Dict[Tuple[str, str], str] = {}
     added: Dict[str, dict] = {}
     objects: List[StoredObject] = []
     for index, row in enumerate(rows):
@@ -107,7 +130,9 @@ def _prepare(
         if not is_stamped(row) and tx.get(class_name, obj.object_id) is not None:
             result.skipped += 1
             continue
-        conflict = _type_conflict(known, types)
+        conflict = _type_conflict(known, types) or (
+            _user_conflict(tx, obj, claimed) if class_name == USER_CLASS else None
+        )
         if conflict:
             result.failed.append((index, conflict))
             continue
@@ -139,7 +164,7 @@ def write_objects(
         if added:
             tx.ensure_fields(class_name, added)
         outcomes = tx.import_objects(objects) if objects else []
-        if class_name == "_User":
+        if class_name == USER_CLASS:
             for user_id, token in _sessions(objects, outcomes):
                 tx.set_session(user_id, token)
         result.inserted += outcomes.count("inserted")

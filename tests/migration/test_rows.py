@@ -106,3 +106,28 @@ def test_a_bad_schema_entry_does_not_cost_the_rest(storage):
     schema = storage.schema()
     assert schema["Post"]["title"] == {"type": "String"} and "odd" not in schema["Post"]
     assert "Empty" in schema and "X" not in schema
+
+
+def test_a_user_whose_name_email_or_phone_another_user_holds_fails(storage):
+    def user(object_id, updated="2020-01-01T00:00:00.000Z", **fields):
+        return {"objectId": object_id, "updatedAt": updated, **fields}
+
+    first = writer.write_objects(storage, "_User", [user("a", username="ann", email="e@x")])
+    assert first.inserted == 1
+    result = writer.write_objects(
+        storage,
+        "_User",
+        [
+            user("a", "2021-01-01T00:00:00.000Z", username="ann", email="e@x"),  # itself
+            user("b", username="ann"),
+            user("c", email="e@x"),
+            user("d", mobilePhoneNumber="+1555"),
+            user("e", mobilePhoneNumber="+1555"),  # taken earlier in this batch
+        ],
+    )
+    assert (result.updated, result.inserted) == (1, 1)
+    assert result.failed == [
+        (1, "username 'ann' belongs to another user (a)"),
+        (2, "email 'e@x' belongs to another user (a)"),
+        (4, "mobilePhoneNumber '+1555' belongs to another user (d)"),
+    ]
