@@ -310,22 +310,12 @@ def test_role_users_can_be_queried(as_master):
     assert [(type(user), user.id) for user in members] == [(User, ann.id)]
 
 
-# -- friendship (skipped until the server serves it) ------------------------------------------
-
-
-def served(call):
-    """Run ``call``; skip the test while the server has no route for it yet."""
-    try:
-        return call()
-    except LeanCloudError as error:
-        if error.code == 404 and "Route not found" in error.error:
-            pytest.skip(f"the server does not serve this yet: {error.error}")
-        raise
+# -- friendship ---------------------------------------------------------------------------
 
 
 def test_follow_shows_in_both_friendship_queries_until_unfollowed():
     ann, bob = signed_up(), signed_up()
-    served(lambda: ann.follow(bob.id))
+    ann.follow(bob.id)
     assert [user.id for user in User.create_follower_query(bob.id).find()] == [ann.id]
     assert [user.id for user in User.create_followee_query(ann.id).find()] == [bob.id]
     followee = User.create_followee_query(ann.id).include("followee").first()
