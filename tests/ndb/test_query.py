@@ -219,6 +219,7 @@ def test_fetch_page_with_cursors(people):
     # a write between pages moves neither the next page nor the cursor
     QPerson(id="zed", name="zed", age=45).put()
     token = cursor.urlsafe()
+    assert Cursor.from_websafe_string(cursor.to_websafe_string()) == cursor  # NDB's old names
     page, cursor, more = q.fetch_page(2, start_cursor=Cursor(urlsafe=token))
     assert names(page) == ["bob", "dee"] and more
     page, cursor, more = q.fetch_page(2, start_cursor=cursor)
