@@ -119,10 +119,12 @@ def _unwrap(value: Any) -> Any:
     return get_current() if callable(get_current) else value
 
 
-def _incoming(value: Any) -> Any:
+def _incoming(key: Any, value: Any) -> Any:
     value = _unwrap(value)
     if isinstance(value, operation.BaseOp):
         return value
+    if key == "ACL" and isinstance(value, dict):
+        return ACL(value)  # the wire form, as the official SDK accepts it
     return codec.decode(value)
 
 
@@ -258,9 +260,9 @@ class Object(metaclass=ObjectMeta):
     def set(self, key_or_attrs: Any, value: Any = None, unset: bool = False) -> Object:
         """Set one field (``set(key, value)``) or several (``set({key: value})``)."""
         if isinstance(key_or_attrs, dict) and value is None:
-            attrs = {k: _incoming(v) for k, v in key_or_attrs.items()}
+            attrs = {k: _incoming(k, v) for k, v in key_or_attrs.items()}
         else:
-            attrs = {key_or_attrs: _incoming(value)}
+            attrs = {key_or_attrs: _incoming(key_or_attrs, value)}
         for key in attrs:
             if not isinstance(key, str) or not key:
                 raise TypeError(f"a field name must be a non-empty string, not {key!r}")

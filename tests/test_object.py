@@ -184,9 +184,13 @@ def test_set_rejects_bad_keys_and_acl():
     with pytest.raises(TypeError):
         album.set(3, "x")
     with pytest.raises(TypeError):
-        album.set("ACL", {"*": {"read": True}})
+        album.set("ACL", "public")
     with pytest.raises(TypeError):
         album.set_acl(1)
+    # The wire form becomes an ACL, as in the official SDK (constructor included).
+    album.set("ACL", {"*": {"read": True}})
+    assert album.get_acl() == ACL({"*": {"read": True}})
+    assert ObjAlbum(ACL={"u1": {"write": True}}).get_acl().get_write_access("u1")
     acl = ACL({"*": {"read": True}})
     album.set_acl(acl)
     assert album.get_acl() is acl

@@ -48,9 +48,11 @@ def test_a_given_acl_is_kept():
     assert role.get_acl() is acl
 
 
-def test_a_role_must_be_given_an_acl_object():
+def test_a_role_takes_an_acl_or_its_wire_form_and_nothing_else():
+    # The official SDK turns the wire form into an ACL (Object.set does, for "ACL").
+    assert Role("Moderators", {"*": {"read": True}}).get_acl() == ACL({"*": {"read": True}})
     with pytest.raises(TypeError):
-        Role("Moderators", {"*": {"read": True}})
+        Role("Moderators", "public")
 
 
 @pytest.mark.parametrize("name", ["Admin", "admin_2", "team-a", "Power Users", "0"])
