@@ -264,6 +264,21 @@ def test_upload_time_allowed_grows_with_the_size(api, size, read_timeout):
     assert read == pytest.approx(read_timeout)
 
 
+@pytest.mark.parametrize("answered, sent", [("image/webp", "image/webp"), (None, "text/plain")])
+def test_the_upload_is_typed_as_the_server_answered_else_as_guessed(api, answered, sent):
+    """The server may correct the type (it decides what the stored file is served as)."""
+    answer = token_answer(mime_type=answered)
+    if answered is None:
+        del answer["mime_type"]
+    api.add(responses.POST, f"{API}/fileTokens", json=answer)
+    api.add(responses.PUT, S3_URL)
+    add_callback(api)
+    f = File("a.txt", b"x")
+    f.save()
+    assert api.calls[1].request.headers["Content-Type"] == sent
+    assert f.mime_type == sent
+
+
 def test_token_request_carries_acl_and_custom_key(api):
     add_token(api)
     api.add(responses.PUT, S3_URL)
