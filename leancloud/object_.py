@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar
+from urllib.parse import quote
 
 from leancloud import client, codec, operation
 from leancloud.acl import ACL
@@ -358,8 +359,11 @@ class Object(metaclass=ObjectMeta):
     # -- wire forms --------------------------------------------------------------
 
     def _path(self) -> str:
+        """The object's REST path; the id is percent-encoded, so that an id taken from
+        user input (``create_without_data(request_arg)``) cannot reach another path
+        with ``../`` or add a query string (the official SDK pasted it in as is)."""
         if self.id:
-            return f"/classes/{self._class_name}/{self.id}"
+            return f"/classes/{self._class_name}/{quote(str(self.id), safe='')}"
         return f"/classes/{self._class_name}"
 
     def _to_pointer(self) -> Dict[str, Any]:

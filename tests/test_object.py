@@ -766,3 +766,21 @@ def test_long_chains_of_unsaved_objects_do_not_overflow():
         node = node.get("next")
     found = object_._unsaved_children(ObjAlbum(band=head).attributes, exclude=None)
     assert [band.get("n") for band in found] == list(range(depth - 1, -1, -1))
+
+
+def test_an_object_id_cannot_reach_another_path(api):
+    # An app may build objects from ids its users send; "../" must not leave the object.
+    hostile = "../../users/me?x=1"
+    encoded = "..%2F..%2Fusers%2Fme%3Fx%3D1"
+    api.get(f"{API}/classes/ObjAlbum/{encoded}", json={})
+    api.delete(f"{API}/classes/ObjAlbum/{encoded}", json={})
+    add_batch(api, [{"success": {}}])
+    album = ObjAlbum.create_without_data(hostile)
+    album.fetch()
+    album.destroy()
+    Object.destroy_all([album])
+    assert [call.request.path_url for call in api.calls[:2]] == [
+        f"/1.1/classes/ObjAlbum/{encoded}",
+        f"/1.1/classes/ObjAlbum/{encoded}",
+    ]
+    assert batch_items(api.calls[2])[0]["path"] == f"/1.1/classes/ObjAlbum/{encoded}"
