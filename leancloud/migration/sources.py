@@ -122,8 +122,17 @@ def _decode(text: str) -> Any:
         return RowError(f"not JSON: {exc}")
 
 
+_WRAPPER_KEYS = frozenset({"results", "count", "cursor", "className"})
+
+
 def _is_wrapper(value: Any) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("results"), list) and len(value) <= 3
+    """``{"results": [...]}`` (with a count or cursor at most), not a row that happens to
+    have a ``results`` field."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("results"), list)
+        and value.keys() <= _WRAPPER_KEYS
+    )
 
 
 def _whole_document(path: str) -> Optional[List[Any]]:
@@ -143,7 +152,12 @@ def _whole_document(path: str) -> Optional[List[Any]]:
             if value is not None and not _is_wrapper(value):
                 return None  # JSON Lines
         handle.seek(0)
-        document = json.load(handle, parse_constant=_refuse_constant)
+        try:
+            document = json.load(handle, parse_constant=_refuse_constant)
+        except ValueError:
+            if first.startswith("{"):
+                return None  # JSON Lines whose first row is broken: report it alone
+            raise
     if isinstance(document, list):
         return document
     if _is_wrapper(document):

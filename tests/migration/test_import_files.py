@@ -406,3 +406,14 @@ def test_a_schema_file_brings_empty_classes_and_relation_columns(tmp_path, shape
     assert state["schema"]["Empty"]["n"] == {"type": "Number"}
     assert state["schema"]["Post"]["fans"] == {"type": "Relation", "className": "_User"}
     assert state["Post.fans"] == [("p1", "_User", "u1")]
+
+
+def test_a_broken_first_line_and_a_results_field_do_not_make_a_file_one_document(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    rows = ['{"objectId": "a", "n": ', '{"objectId": "b", "results": [1]}', '{"objectId": "c"}']
+    (src / "Thing.jsonl").write_text("\n".join(rows) + "\n")
+    (src / "Other.jsonl").write_text('{"objectId": "d", "results": [2]}\n{"objectId": "e"}\n')
+    report = do_import(src, tmp_path / "data", tmp_path / "s")
+    assert [e.split(": ")[0] for e in report.errors] == ["Thing.jsonl:1"]
+    assert (report.classes["Thing"].inserted, report.classes["Other"].inserted) == (2, 2)
