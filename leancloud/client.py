@@ -207,11 +207,20 @@ def url_for(path: str) -> str:
     return _base_url(path) + path
 
 
+def _json(value: Any) -> str:
+    """Compact JSON; NaN and infinities raise ValueError here, before any request,
+    instead of going out as tokens no JSON parser (or LeanCloud) accepts."""
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(f"cannot encode the request as JSON: {exc}") from None
+
+
 def _encode_params(params: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     encoded: Dict[str, Any] = {}
     for key, value in (params or {}).items():
         if isinstance(value, (dict, list)):
-            value = json.dumps(value, separators=(",", ":"))
+            value = _json(value)
         elif isinstance(value, bool):
             value = "true" if value else "false"
         encoded[key] = value
@@ -221,7 +230,7 @@ def _encode_params(params: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
 def _send(method: str, path: str, params: Any, body: Any, headers: Dict[str, str]) -> requests.Response:
     data = None
     if method != "GET":
-        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        data = _json(body).encode("utf-8")
     try:
         return session.request(
             method,

@@ -432,3 +432,12 @@ def test_a_307_answer_moves_the_app_to_the_named_host_and_resends(api, monkeypat
     assert client.post("/classes/A", {"n": 1}).json() == {"objectId": "a1"}
     assert api.calls[1].request.body == b'{"n":1}'
     assert client.app_router.hosts["api"] == "moved.example.com"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_numbers_json_cannot_carry_raise_before_any_request(api, bad):
+    with pytest.raises(ValueError):
+        client.post("/classes/A", {"n": bad})
+    with pytest.raises(ValueError):
+        client.get("/classes/A", {"where": {"n": {"$gt": bad}}})
+    assert len(api.calls) == 0
