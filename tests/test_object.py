@@ -784,3 +784,20 @@ def test_an_object_id_cannot_reach_another_path(api):
         f"/1.1/classes/ObjAlbum/{encoded}",
     ]
     assert batch_items(api.calls[2])[0]["path"] == f"/1.1/classes/ObjAlbum/{encoded}"
+
+
+# -- against the real server -------------------------------------------------------------
+
+
+def test_live_create_acl_wire_form_and_hostile_ids(leancloud_server):
+    album = ObjAlbum(title="live", ACL={"*": {"read": True}})
+    album.save()
+    assert album.updated_at == album.created_at is not None
+    fetched = ObjAlbum.query.include_acl().equal_to("objectId", album.id).first()
+    assert fetched.get_acl() == ACL({"*": {"read": True}})
+    assert fetched.updated_at == album.updated_at
+    # "../" in an id stays inside the id: the server sees no such object or route.
+    hostile = ObjAlbum.create_without_data(f"../ObjAlbum/{album.id}")
+    with pytest.raises(LeanCloudError):
+        hostile.destroy()
+    assert ObjAlbum.query.get(album.id).get("title") == "live"
