@@ -18,8 +18,9 @@ object's local value is estimated with ``_apply``. Merges follow the official SD
   asking the app to save in between. The official SDK raises on every pair.
 * ``AddUnique`` and ``Remove`` keep the order of their values and accept unhashable
   ones (dicts, lists); the official SDK passes them through ``set()``.
-* A pair that cannot merge raises ``ValueError`` naming both operations, instead of
-  a bare ``TypeError('invalid op')``.
+* A pair that cannot merge raises ``MergeError`` naming both operations, instead of
+  a bare ``TypeError('invalid op')``; it is both a ``ValueError`` and a ``TypeError``,
+  so code written against the official SDK still catches it.
 """
 
 from __future__ import annotations
@@ -37,11 +38,18 @@ __all__ = [
     "BitXor",
     "Delete",
     "Increment",
+    "MergeError",
     "Relation",
     "Remove",
     "Set",
     "Unset",
 ]
+
+
+class MergeError(ValueError, TypeError):
+    """Two pending operations on one field that no single operation can express.
+
+    A ``TypeError`` too: the official SDK raised ``TypeError('invalid op')`` here."""
 
 
 class _Missing:
@@ -108,8 +116,8 @@ class BaseOp:
         """The field's estimated value after this change (``_UNSET``: removed)."""
         raise NotImplementedError
 
-    def _cannot_merge(self, previous: BaseOp) -> ValueError:
-        return ValueError(
+    def _cannot_merge(self, previous: BaseOp) -> MergeError:
+        return MergeError(
             f"cannot combine a pending {type(previous).__name__} with {type(self).__name__} "
             "on the same field; save() the object in between"
         )
@@ -313,7 +321,7 @@ class _BitOp(BaseOp):
         mask2, flip2 = self._affine()
         combined = _bit_op_for(mask1 & mask2, (flip1 & mask2) ^ flip2, prefer=type(self))
         if combined is None:
-            raise ValueError(
+            raise MergeError(
                 f"{previous.op_name}({previous.value}) followed by {self.op_name}({self.value}) "
                 "is not expressible as one bit operation; save() the object in between"
             )
@@ -430,7 +438,7 @@ class Relation(BaseOp):
         if previous is None:
             return self
         if isinstance(previous, Unset):
-            raise ValueError("cannot change a relation after deleting it; save() in between")
+            raise MergeError("cannot change a relation after deleting it; save() in between")
         if not isinstance(previous, Relation):
             raise self._cannot_merge(previous)
         merged = Relation()
