@@ -468,7 +468,9 @@ class ApiSource(Source):
             try:
                 self.endpoint.call("GET", "/export/classes/_User", {"limit": 1})
                 self._raw = True
-            except LeanCloudError:
+            except LeanCloudError as exc:
+                if is_fatal(exc):  # a failing server is not proof that it is not ours
+                    raise
                 self._raw = False
         return self._raw
 

@@ -200,6 +200,20 @@ def test_a_server_that_is_not_ours_falls_back_to_the_standard_api(new, monkeypat
     assert calls.count("/export/classes/_User") == 1
 
 
+def test_a_failing_server_is_not_taken_for_one_without_the_extension(new, monkeypatch):
+    real = Endpoint.call
+
+    def unavailable(self, method, path, params=None, body=None):
+        raise LeanCloudError(503, "Service Unavailable")
+
+    monkeypatch.setattr(Endpoint, "call", unavailable)
+    source = ApiSource(endpoint(new))
+    with pytest.raises(LeanCloudError):
+        source.raw  # noqa: B018 - the probe itself
+    monkeypatch.setattr(Endpoint, "call", real)
+    assert source.raw is True  # asked again once the server answers
+
+
 def test_a_wrong_master_key_stops_the_import_instead_of_failing_every_row(new, tmp_path, capsys):
     from leancloud.__main__ import main
 
