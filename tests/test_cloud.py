@@ -166,6 +166,13 @@ def test_verify_sms_code(api):
     assert body(api.calls[0]) == {"mobilePhoneNumber": "18600000000"}
 
 
+@pytest.mark.parametrize("code, path", [("a/b?c", "a%2Fb%3Fc"), (123456, "123456")])
+def test_verify_sms_code_puts_the_code_in_the_path_escaped(api, code, path):
+    api.add(responses.POST, f"{API}/verifySmsCode/{path}", json={})
+    cloud.verify_sms_code("18600000000", code)
+    assert api.calls[0].request.path_url == f"/1.1/verifySmsCode/{path}"
+
+
 def test_verify_sms_code_error(api):
     api.add(
         responses.POST,
