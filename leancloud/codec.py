@@ -108,13 +108,13 @@ def register_decoder(type_name: str) -> Callable[[Decoder], Decoder]:
 @register_decoder("Date")
 def _decode_date(value: Dict[str, Any]) -> _dt.datetime:
     # The official SDK hands out aware datetimes in the local zone.
-    return parse_date(value["iso"]).astimezone()
+    return parse_date(value.get("iso")).astimezone()  # ValueError when missing too
 
 
 @register_decoder("Bytes")
 def _decode_bytes(value: Dict[str, Any]) -> bytes:
     try:
-        return base64.b64decode(value["base64"], validate=True)
+        return base64.b64decode(value.get("base64"), validate=True)
     except (binascii.Error, TypeError) as exc:
         raise ValueError("malformed Bytes value") from exc
 

@@ -96,11 +96,21 @@ def test_objects_nested_in_objects_stay_pointers_when_dumped():
     ]
 
 
-def test_malformed_pointers_raise():
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"__type": "Pointer", "objectId": "x"},
+        {"__type": "Object", "className": ""},
+        {"__type": "Date"},
+        {"__type": "Date", "iso": 5},
+        {"__type": "Bytes"},
+        {"__type": "Bytes", "base64": "!!"},
+        {"__type": "GeoPoint", "latitude": 1},
+    ],
+)
+def test_malformed_typed_values_raise_value_error(malformed):
     with pytest.raises(ValueError):
-        codec.decode({"__type": "Pointer", "objectId": "x"})
-    with pytest.raises(ValueError):
-        codec.decode({"__type": "Object", "className": ""})
+        codec.decode(malformed)
 
 
 # -- property-based ----------------------------------------------------------------
