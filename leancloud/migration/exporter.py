@@ -16,7 +16,14 @@ from leancloud.errors import LeanCloudError
 from leancloud.migration.progress import Progress
 from leancloud.migration.remote import download
 from leancloud.migration.report import Report
-from leancloud.migration.sources import FILES_DIR, RELATIONS_DIR, SCHEMA_FILE, Source, Unit
+from leancloud.migration.sources import (
+    FILES_DIR,
+    RELATIONS_DIR,
+    SCHEMA_FILE,
+    DirectorySource,
+    Source,
+    Unit,
+)
 from leancloud.server.services.files import FILE_CLASS
 
 __all__ = ["run_export"]
@@ -71,8 +78,10 @@ def _export_unit(
                 _export_file(source, item.value, item.location, directory, report)
     if counts.read:
         os.replace(path + ".tmp", path)
-    else:
-        os.unlink(path + ".tmp")  # an empty class lives on in schema.json
+    else:  # an empty class lives on in schema.json; an earlier export's rows must not
+        os.unlink(path + ".tmp")
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 def _export_file(source: Source, row: Any, location: str, directory: str, report: Report) -> None:
@@ -106,4 +115,8 @@ def run_export(source: Source, directory: str, progress: Optional[Progress] = No
         )
         _export_unit(source, unit, directory, report, progress)
     progress.done()
+    written = {os.path.relpath(_path(directory, unit), directory) for unit in units}
+    for unit in DirectorySource(directory).units():  # what an import of it would read
+        if unit.key not in written:
+            report.warnings.append(f"{unit.key}: not from this export; an import reads it too")
     return report

@@ -102,3 +102,26 @@ def test_import_reads_another_data_dir_directly(data_dir, tmp_path):
     assert main(["import", data_dir, "--data", copy, "--public-url", "http://files.test"]) == 0
     assert samples.snapshot(copy) == samples.snapshot(data_dir)
     assert samples.blob(copy, "gamma/avatar.png") == samples.FILE_BYTES
+
+
+def test_export_over_an_earlier_one_leaves_no_stale_rows_unmentioned(data_dir, tmp_path):
+    from leancloud.migration import writer
+    from leancloud.server import DATABASE_FILE
+    from leancloud.server.storage.sqlite import SQLiteStorage
+
+    storage = SQLiteStorage(os.path.join(data_dir, DATABASE_FILE))
+    writer.write_schema(storage, {"Empty": {"n": {"type": "Number"}}})
+    storage.close()
+    out = tmp_path / "out"
+    (out / "relations").mkdir(parents=True)
+    for stale in ("Empty.jsonl", "Gone.jsonl", "relations/Old.x.jsonl", "Post.jsonl"):
+        (out / stale).write_text('{"objectId": "stale"}\n')
+    source = DataDirSource(data_dir)
+    report = run_export(source, str(out))
+    source.close()
+    assert not (out / "Empty.jsonl").exists()  # the class is empty now
+    assert "stale" not in (out / "Post.jsonl").read_text()
+    assert sorted(report.warnings) == [
+        "Gone.jsonl: not from this export; an import reads it too",
+        "relations/Old.x.jsonl: not from this export; an import reads it too",
+    ]
