@@ -2,8 +2,10 @@
 
 The current user is kept in ``leancloud.context.current_user``, a ``ContextVar``: every
 thread, asyncio task and copied context has its own, so one request's user never leaks
-into another's (the official SDK keeps it per thread only). The client sends the current
-user's ``session_token`` as ``X-LC-Session``.
+into another's (the official SDK keeps it per thread only). A pooled worker thread keeps
+its context from one job to the next, so a server that reuses threads must reset it per
+request, as ``leancloud.Engine`` does. The client sends the current user's
+``session_token`` as ``X-LC-Session``.
 
 The session token is kept beside the fields, never among them, so ``dump()`` and saves
 never send it. The password only travels when it is set: it is a pending change until a

@@ -5,6 +5,7 @@ import asyncio
 import contextvars
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -387,6 +388,22 @@ def test_set_current_in_a_copied_context_does_not_reach_the_parent():
     copied.run(User.set_current, child)
     assert copied.run(User.get_current) is child
     assert User.get_current() is parent
+
+
+def test_a_reused_worker_thread_needs_a_context_per_job_as_documented():
+    """What compatibility.md says: a pooled thread keeps its context between jobs, so
+    each request must run in a context of its own (Engine does this)."""
+    user = logged_in("u1")
+
+    def log_in():
+        User.set_current(user)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(contextvars.copy_context().run, log_in).result()
+        assert pool.submit(User.get_current).result() is None
+        pool.submit(log_in).result()
+        assert pool.submit(User.get_current).result() is user
+    assert User.get_current() is None
 
 
 # -- third-party accounts ----------------------------------------------------------------
