@@ -1,8 +1,8 @@
 """``User``: sign-up, log-in, sessions, third-party accounts, phone/email flows, friendship.
 
 The current user is kept in ``leancloud.context.current_user``, a ``ContextVar``: every
-thread, asyncio task and copied context has its own, so one request's user never leaks
-into another's (the official SDK keeps it per thread only). A pooled worker thread keeps
+thread, asyncio task and copied context has its own, so requests served at the same time
+never see each other's user (the official SDK keeps it per thread only). A pooled worker thread keeps
 its context from one job to the next, so a server that reuses threads must reset it per
 request, as ``leancloud.Engine`` does. The client sends the current user's
 ``session_token`` as ``X-LC-Session``.
