@@ -2,9 +2,9 @@
 
 The current user is kept in ``leancloud.context.current_user``, a ``ContextVar``: every
 thread, asyncio task and copied context has its own, so requests served at the same time
-never see each other's user (the official SDK keeps it per thread only). A pooled worker thread keeps
-its context from one job to the next, so a server that reuses threads must reset it per
-request, as ``leancloud.Engine`` does. The client sends the current user's
+never see each other's user (the official SDK keeps it per thread only). A pooled worker
+thread keeps its context from one job to the next, so a server that reuses threads must
+reset it per request, as ``leancloud.Engine`` does. The client sends the current user's
 ``session_token`` as ``X-LC-Session``.
 
 The session token is kept beside the fields, never among them, so ``dump()`` and saves
