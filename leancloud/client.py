@@ -55,6 +55,17 @@ USER_AGENT = f"leancloud-python/{__version__} (Python {platform.python_version()
 app_router: Optional[AppRouter] = None
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+# The longest Retry-After pause honoured before a retry, in seconds.
+RETRY_AFTER_MAX = 2.0
+
+
+class _Retry(Retry):
+    """urllib3's Retry with Retry-After capped: a server asking for an hour's pause
+    must not hold a call far beyond ``TIMEOUT_SECONDS``."""
+
+    def get_retry_after(self, response: Any) -> Optional[float]:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, RETRY_AFTER_MAX)
 
 
 def _make_session() -> requests.Session:
@@ -63,7 +74,7 @@ def _make_session() -> requests.Session:
     Connection failures (nothing was sent) are retried for every method; read errors and
     502/503/504 answers only for idempotent methods.
     """
-    retry = Retry(
+    retry = _Retry(
         total=3,
         connect=3,
         read=2,

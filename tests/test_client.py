@@ -441,3 +441,18 @@ def test_numbers_json_cannot_carry_raise_before_any_request(api, bad):
     with pytest.raises(ValueError):
         client.get("/classes/A", {"where": {"n": {"$gt": bad}}})
     assert len(api.calls) == 0
+
+
+def test_a_long_retry_after_is_not_waited_for(raw_server, monkeypatch):
+    import time
+
+    monkeypatch.setattr(client, "RETRY_AFTER_MAX", 0.05)
+    server = raw_server(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\n"
+        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    started = time.monotonic()
+    with pytest.raises(LeanCloudError) as info:
+        client.get("/classes/A")
+    assert info.value.code == 503 and server.requests == 3
+    assert time.monotonic() - started < 2
