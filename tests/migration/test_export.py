@@ -93,6 +93,8 @@ def test_cli_reports_failures_with_exit_status_and_bad_arguments(tmp_path, capsy
     assert main(["import", str(src), "--server", "http://127.0.0.1:1"]) == 1
     assert "--server needs --app-id and --master-key" in capsys.readouterr().err
     assert main(["import", str(tmp_path / "missing"), "--data", data]) == 1
+    assert main(["import", str(src), "--data", data, "--batch-size", "0"]) == 1
+    assert "--batch-size must be at least 1" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "o"), "--data", str(tmp_path / "nothing")]) == 1
     assert "not a data directory" in capsys.readouterr().err
 
