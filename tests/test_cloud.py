@@ -9,6 +9,7 @@ import responses
 
 import leancloud
 from leancloud import LeanCloudError, Object, cloud
+from leancloud.server import passwords
 from tests.conftest import API, API_SERVER
 
 CREATED = "2024-01-12T03:04:05.678Z"
@@ -281,7 +282,8 @@ def test_live_a_solved_captcha_lets_one_sms_code_through(captcha_first):
     assert info.value.code == 608
 
 
-def test_live_user_code_requests_pass_the_validate_token(captcha_first):
+def test_live_user_code_requests_pass_the_validate_token(captcha_first, monkeypatch):
+    monkeypatch.setattr(passwords, "DEFAULT_COST", passwords.ScryptCost(n=16, r=1, p=1))
     from leancloud.server.services import messaging
 
     user = leancloud.User(mobilePhoneNumber="+8613900006666")

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request
 import leancloud
 from leancloud import ACL, File, LeanCloudError, Object, Query, User, codec, context
 from leancloud.file_ import QINIU_UPLOAD_URL
+from leancloud.server import passwords
 from tests.conftest import API
 
 CREATED = "2024-01-12T03:04:05.678Z"
@@ -699,9 +700,10 @@ def test_live_file_values_and_queries(leancloud_server):
     )
 
 
-def test_live_upload_from_a_stream_keeps_acl_type_and_metadata(leancloud_server):
+def test_live_upload_from_a_stream_keeps_acl_type_and_metadata(leancloud_server, monkeypatch):
     """What ``File`` sends with the bytes comes back from the server on a fresh fetch."""
-    owner = User(mobilePhoneNumber=None)
+    monkeypatch.setattr(passwords, "DEFAULT_COST", passwords.ScryptCost(n=16, r=1, p=1))
+    owner = User()
     owner.sign_up(f"file-owner-{os.urandom(4).hex()}", "s3cret")
     raw = os.urandom(70_000)
     acl = ACL()
