@@ -141,9 +141,26 @@ def completed(result: Any) -> Future:
     return future
 
 
+_worker = threading.local()  # ``busy`` is set while a pool thread runs a job
+
+
+def _run_as_worker(work: Callable[[], None]) -> None:
+    _worker.busy = True
+    try:
+        work()
+    finally:
+        _worker.busy = False
+
+
 def run_async(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
-    """Run ``fn(*args, **kwargs)`` on the shared pool, in a copy of the caller's context."""
-    return _start(_executor().submit, fn, args, kwargs)
+    """Run ``fn(*args, **kwargs)`` on the shared pool, in a copy of the caller's context.
+
+    Called from a pool thread (a transaction or ``map`` callback, a post hook), the work
+    runs right there instead: queued behind jobs that wait for it, it could never start
+    once every pool thread waits so."""
+    if getattr(_worker, "busy", False):
+        return _start(lambda work: work(), fn, args, kwargs)
+    return _start(lambda work: _executor().submit(_run_as_worker, work), fn, args, kwargs)
 
 
 def run_in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from leancloud import LeanCloudError, client, ndb
-from leancloud.ndb import context, mapping
+from leancloud.ndb import context, mapping, tasklets
 from leancloud.ndb.tasklets import Future, run_async
 from tests.conftest import API
 
@@ -126,6 +126,21 @@ def test_run_async_keeps_the_callers_context():
     future = run_async(lambda: (var.get(), threading.current_thread().name))
     value, thread = future.get_result()
     assert value == "inside" and thread.startswith("ndb")
+
+
+def test_work_started_on_pool_threads_cannot_starve_the_pool():
+    # Every pool thread runs a job that waits for work it starts (as a transaction_async
+    # or map_async callback does): that work must not queue behind them forever.
+    size = tasklets._POOL_SIZE
+    everyone_busy = threading.Barrier(size, timeout=5)
+
+    def outer(i):
+        everyone_busy.wait()
+        return run_async(lambda: i * 2).get_result()
+
+    futures = [run_async(outer, i) for i in range(size)]
+    assert all(future._done.wait(5) for future in futures)
+    assert [future.get_result() for future in futures] == [i * 2 for i in range(size)]
 
 
 def test_wait_any():
