@@ -102,6 +102,13 @@ def test_bad_function_names_raise_before_any_request(api, name):
         cloud.rpc(name)
 
 
+@pytest.mark.parametrize("call, prefix", [(cloud.run, "functions"), (cloud.rpc, "call")])
+def test_function_names_are_escaped_in_the_path(api, call, prefix):
+    api.add(responses.POST, f"{API}/{prefix}/a%2Fb%3Fc", json={"result": 1})
+    assert call("a/b?c") == 1
+    assert api.calls[0].request.path_url == f"/1.1/{prefix}/a%2Fb%3Fc"
+
+
 def test_remote_and_local_variants(local_runner):
     assert cloud.run.remote is cloud.run
     assert cloud.rpc.remote is cloud.rpc

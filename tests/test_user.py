@@ -461,6 +461,10 @@ def test_is_linked_without_auth_data():
     assert User().is_linked("weixin") is False
 
 
+def test_a_provider_kept_as_none_is_not_linked():
+    assert logged_in(authData={"qq": None, "weixin": WEIXIN}).is_linked("qq") is False
+
+
 # -- fields, roles and friendship --------------------------------------------------------
 
 
@@ -489,6 +493,13 @@ def test_follow_and_unfollow_act_as_the_user(api, method, verb):
     getattr(logged_in(token="tok1"), method)("u2")
     call = api.calls[0]
     assert call.request.body == b"null" and session_of(call) == "tok1"
+
+
+@pytest.mark.parametrize("method, verb", [("follow", "POST"), ("unfollow", "DELETE")])
+def test_the_target_id_is_escaped_in_the_path(api, method, verb):
+    api.add(verb, f"{API}/users/u1/friendship/a%2Fb", json={})
+    getattr(logged_in(), method)("a/b")
+    assert api.calls[0].request.path_url == "/1.1/users/u1/friendship/a%2Fb"
 
 
 @pytest.mark.parametrize("method", ["follow", "unfollow"])
@@ -639,6 +650,9 @@ def test_sms_codes_are_escaped_in_paths(api):
         lambda: User.reset_password_by_sms_code("123456", None),
         lambda: User.request_change_phone_number("139", ttl="10"),
         lambda: User.request_change_phone_number("139", ttl=0),
+        lambda: User.request_change_phone_number("139", validate_token=7),
+        lambda: User.request_mobile_phone_verify("138", validate_token=b"vt"),
+        lambda: User.request_password_reset_by_sms_code("138", validate_token=[]),
         lambda: User.change_phone_number(None, "139"),
         lambda: User.signup_or_login_with_mobile_phone("138", ""),
         lambda: User.login_with_mobile_phone("138", None),
