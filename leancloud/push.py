@@ -12,7 +12,7 @@ carries the ``createdAt`` of the answer.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Union
 
 from leancloud import client, codec
 from leancloud.errors import BAD_RESPONSE, LeanCloudError
@@ -64,8 +64,8 @@ def _check_arguments(
     _check_type("data", data, dict, "a dict")
     if data is None:
         raise TypeError("data is required")
-    _check_type("channels", channels, (list, tuple), "a list of channel names")
-    if channels and not all(isinstance(c, str) for c in channels):
+    _check_type("channels", channels, (str, list, tuple), "a list of channel names")
+    if isinstance(channels, (list, tuple)) and not all(isinstance(c, str) for c in channels):
         raise TypeError(f"channels must be strings, not {channels!r}")
     _check_type("push_time", push_time, _dt.datetime, "a datetime")
     _check_type("expiration_time", expiration_time, _dt.datetime, "a datetime")
@@ -81,7 +81,7 @@ def _check_arguments(
 
 def send(
     data: Dict[str, Any],
-    channels: Optional[Sequence[str]] = None,
+    channels: Union[str, Sequence[str], None] = None,
     push_time: Optional[_dt.datetime] = None,
     expiration_time: Optional[_dt.datetime] = None,
     expiration_interval: Optional[float] = None,
@@ -113,7 +113,8 @@ def send(
     elif client.USE_PRODUCTION == "0":
         body["prod"] = "dev"
     if channels:
-        body["channels"] = list(channels)
+        # One channel may be a plain string, as the official SDK sent it and LeanCloud takes.
+        body["channels"] = channels if isinstance(channels, str) else list(channels)
     if push_time:
         body["push_time"] = codec.format_date(push_time)
     if expiration_time:

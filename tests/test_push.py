@@ -56,6 +56,14 @@ def test_send_minimal(api):
     assert notification.created_at == dt.datetime(2024, 1, 12, 3, 4, 5, 678000, tzinfo=UTC)
 
 
+def test_one_channel_may_be_a_string_sent_as_is(api):
+    """The official SDK sent it unchanged and LeanCloud takes it: apps that pass one
+    channel name keep working."""
+    add_push(api)
+    push.send({"alert": "hi"}, channels="news")
+    assert body(api.calls[0])["channels"] == "news"
+
+
 def test_send_everything(api):
     add_push(api)
     where = Query(Installation).equal_to("deviceType", "ios")
@@ -111,7 +119,7 @@ def test_falsy_options_are_left_out_but_flow_control_zero_is_sent(api):
         ({"expiration_time": dt.datetime(2030, 1, 1), "expiration_interval": 10}, TypeError),
         ({"data": "hi"}, TypeError),
         ({"data": None}, TypeError),
-        ({"channels": "news"}, TypeError),
+        ({"channels": b"news"}, TypeError),
         ({"channels": ["news", 1]}, TypeError),
         ({"push_time": "2030-01-01"}, TypeError),
         ({"expiration_time": 1893456000}, TypeError),
@@ -208,3 +216,10 @@ def test_live_push_argument_conflicts_the_server_would_refuse_are_caught_first(
     with pytest.raises(ValueError):
         push.send({"alert": "x"}, prod="staging")
     assert Query(Notification).count() == 0
+
+
+def test_live_one_channel_as_a_string(leancloud_clean_server):
+    Installation(deviceType="android", installationId="str-1", channels=["news"]).save()
+    Installation(deviceType="android", installationId="str-2", channels=["sport"]).save()
+    sent = push.send({"alert": "news only"}, channels="news")
+    assert Notification.create_without_data(sent.id).fetch().get("devices") == 1
