@@ -249,6 +249,9 @@ def test_s3_upload_streams_a_path(api, tmp_path):
     add_callback(api)
     File("data.bin", path).save()
     assert received == [raw]
+    # S3 refuses chunked uploads: the length must be known up front.
+    headers = api.calls[1].request.headers
+    assert headers["Content-Length"] == str(len(raw)) and "Transfer-Encoding" not in headers
 
 
 @pytest.mark.parametrize("size, read_timeout", [(10, 12), (3_750_000 * 5 // 2, 30)])
