@@ -12,6 +12,7 @@ import os
 import platform
 import time
 from typing import Any, Dict, Mapping, Optional
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -211,6 +212,12 @@ def _base_url(path: str) -> str:
         app_router = AppRouter(app_id, REGION, session)
     scheme = "https" if USE_HTTPS else "http"
     return f"{scheme}://{app_router.get(service_for_path(path))}/{SERVER_VERSION}"
+
+
+def segment(value: Any) -> str:
+    """One URL path segment made from an id: percent-encoded, so an id that came from
+    user input (``../../classes/_User/x``) cannot retarget the request."""
+    return quote(str(value), safe="")
 
 
 def url_for(path: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from typing import Any, Callable, Dict, Optional
-from urllib.parse import quote
 
 from leancloud import client, codec
 from leancloud.errors import BAD_RESPONSE, LeanCloudError
@@ -59,7 +58,7 @@ def _check_str(name: str, value: Any) -> str:
 def _function_path(prefix: str, name: Any) -> str:
     if not isinstance(name, str) or not name:
         raise TypeError(f"a cloud function name must be a non-empty string, not {name!r}")
-    return f"{prefix}/{quote(name, safe='')}"
+    return f"{prefix}/{client.segment(name)}"
 
 
 def _field(content: Any, name: str) -> Any:
@@ -142,7 +141,7 @@ def verify_sms_code(phone_number: str, code: Any) -> bool:
     _check_str("phone_number", phone_number)
     if isinstance(code, bool) or not isinstance(code, (str, int)) or code == "":
         raise TypeError(f"code must be a non-empty string, not {code!r}")
-    path = f"/verifySmsCode/{quote(str(code), safe='')}"
+    path = f"/verifySmsCode/{client.segment(code)}"
     client.post(path, {"mobilePhoneNumber": phone_number})
     return True
 

@@ -310,7 +310,7 @@ class File:
         """Replace the local fields with the server's ``_File`` record."""
         if not self.id:
             raise ValueError("cannot fetch a file that has no objectId")
-        self._update_data(client.get(f"/files/{self.id}").json())
+        self._update_data(client.get(f"/files/{client.segment(self.id)}").json())
         return self
 
     def destroy(self) -> Optional[bool]:
@@ -320,7 +320,7 @@ class File:
         """
         if not self.id:
             return False
-        client.delete(f"/files/{self.id}")
+        client.delete(f"/files/{client.segment(self.id)}")
         return None
 
     def _record_body(self) -> Dict[str, Any]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar
-from urllib.parse import quote
 
 from leancloud import client, codec, operation
 from leancloud.acl import ACL
@@ -363,7 +362,7 @@ class Object(metaclass=ObjectMeta):
         user input (``create_without_data(request_arg)``) cannot reach another path
         with ``../`` or add a query string (the official SDK pasted it in as is)."""
         if self.id:
-            return f"/classes/{self._class_name}/{quote(str(self.id), safe='')}"
+            return f"/classes/{self._class_name}/{client.segment(self.id)}"
         return f"/classes/{self._class_name}"
 
     def _to_pointer(self) -> Dict[str, Any]:

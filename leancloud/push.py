@@ -34,7 +34,7 @@ class Notification(Object):
         """Load the record; ``select``/``include`` do not apply to notifications."""
         if not self.id:
             raise ValueError("cannot fetch a notification that has no objectId")
-        self._update_data(client.get(f"/tables/Notifications/{self.id}").json())
+        self._update_data(client.get(f"/tables/Notifications/{client.segment(self.id)}").json())
         return self
 
     def save(self, *args: Any, **kwargs: Any) -> None:

@@ -31,7 +31,6 @@ Deliberate differences from the official SDK (same wire requests otherwise):
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
-from urllib.parse import quote
 
 from leancloud import client, context
 from leancloud.errors import LeanCloudError
@@ -59,7 +58,7 @@ def _optional_text(name: str, value: Any) -> Optional[str]:
 
 
 def _code_path(prefix: str, sms_code: Any) -> str:
-    return f"{prefix}/{quote(_text('sms_code', sms_code), safe='')}"
+    return f"{prefix}/{client.segment(_text('sms_code', sms_code))}"
 
 
 def _phone_body(phone_number: Any, **extra: Any) -> Dict[str, Any]:
@@ -240,13 +239,13 @@ class User(Object):
 
     def refresh_session_token(self) -> None:
         """Replace the session token; every other login of this user is ended."""
-        path = f"/users/{self._require_id('refresh its session token')}/refreshSessionToken"
+        path = f"/users/{client.segment(self._require_id('refresh its session token'))}/refreshSessionToken"
         self._update_data(client.put(path, None, headers=self._own_session()).json())
         self._after_save(make_current=False)
 
     def update_password(self, old_password: str, new_password: str) -> None:
         """Change the password; the server answers with a new token; the user becomes current."""
-        path = f"/users/{self._require_id('change its password')}/updatePassword"
+        path = f"/users/{client.segment(self._require_id('change its password'))}/updatePassword"
         body = {
             "old_password": _text("old_password", old_password),
             "new_password": _text("new_password", new_password),
@@ -332,7 +331,7 @@ class User(Object):
     def _friendship_path(self, target_id: Any) -> str:
         if self.id is None:
             raise ValueError("Please sign in")
-        return f"/users/{self.id}/friendship/{quote(_text('target_id', target_id), safe='')}"
+        return f"/users/{client.segment(self.id)}/friendship/{client.segment(_text('target_id', target_id))}"
 
     @classmethod
     def create_follower_query(cls, user_id: str) -> FriendshipQuery:

@@ -731,3 +731,23 @@ def test_live_upload_from_a_stream_keeps_acl_type_and_metadata(leancloud_server,
     with pytest.raises(LeanCloudError) as error:
         fetched.destroy()  # the ACL lets only the owner write
     assert error.value.code == 403
+
+
+@pytest.mark.parametrize("hostile", ["../classes/_User/u1", "a/b", "x?y=1"])
+def test_ids_stay_inside_their_path_segment(api, hostile):
+    from urllib.parse import quote
+
+    from leancloud import push
+
+    encoded = quote(hostile, safe="")
+    api.get(f"{API}/files/{encoded}", json={"objectId": hostile, "name": "a", "url": "u"})
+    api.delete(f"{API}/files/{encoded}", json={})
+    api.get(f"{API}/tables/Notifications/{encoded}", json={"objectId": hostile})
+    File.create_without_data(hostile).fetch()
+    File.create_without_data(hostile).destroy()
+    push.Notification.create_without_data(hostile).fetch()
+    assert [call.request.path_url for call in api.calls] == [
+        f"/1.1/files/{encoded}",
+        f"/1.1/files/{encoded}",
+        f"/1.1/tables/Notifications/{encoded}",
+    ]
