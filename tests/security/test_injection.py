@@ -10,6 +10,7 @@ import re
 import pytest
 
 from leancloud.server import create_app
+from leancloud.server.query.where import MAX_CONDITIONS
 from leancloud.server.safe_json import MAX_DEPTH
 from tests.security.conftest import APP_ID, APP_KEY, MASTER_KEY, Api
 
@@ -281,8 +282,36 @@ def test_huge_in_lists_and_wide_ors_answer_quickly(api):
     api.ok("POST", "/classes/Thing", {"n": 7}, as_="master")
     where = json.dumps({"n": {"$in": list(range(100_000))}})
     assert len(api.ok("GET", "/classes/Thing", params={"where": where})["results"]) == 1
-    where = json.dumps({"$or": [{"n": n} for n in range(2000)]})
+    where = json.dumps({"$or": [{"n": n} for n in range(MAX_CONDITIONS)]})
     assert len(api.ok("GET", "/classes/Thing", params={"where": where})["results"]) == 1
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {f"k{i}": i for i in range(MAX_CONDITIONS + 1)},
+        {"$or": [{"n": i} for i in range(MAX_CONDITIONS + 1)]},
+        {"$and": [{"n": {"$ne": i}} for i in range(10_000)]},
+        {f"k{i}": {"$all": [1, 2]} for i in range(MAX_CONDITIONS // 2 + 1)},
+        {
+            "$or": [
+                {
+                    "p": {
+                        "$inQuery": {"className": "Thing", "where": {f"k{j}": j for j in range(20)}}
+                    }
+                }
+                for _ in range(80)
+            ]
+        },
+    ],
+)
+def test_wheres_with_too_many_conditions_are_refused_before_sqlite_sees_them(api, where):
+    """SQLite prepares a statement in time quadratic in its conditions, uninterruptibly."""
+    item = {"method": "GET", "path": "/1.1/classes/Thing", "params": {"where": where}}
+    answer = api.ok("POST", "/batch", {"requests": [item]})
+    assert answer == [
+        {"error": {"code": 1, "error": f"The query has more than {MAX_CONDITIONS} conditions."}}
+    ]
 
 
 def test_deep_and_wide_includes_are_answered(api):

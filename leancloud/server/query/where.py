@@ -40,6 +40,7 @@ __all__ = ["INVALID_QUERY", "parse_order", "parse_path", "parse_value", "parse_w
 
 INVALID_QUERY = 1
 MAX_DEPTH = 64  # JSON levels in one where; far beyond real queries, well within every stack
+MAX_CONDITIONS = 1500  # leaf conditions in one where, subqueries included (see _conditions)
 EARTH_RADIUS_KM = 6371.0
 EARTH_RADIUS_MILES = 3958.8
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
@@ -81,7 +82,26 @@ def parse_where(class_name: str, where: Any) -> Optional[Node]:
     check_class_name(class_name)
     if _depth(where) > MAX_DEPTH:
         raise _invalid(f"The query is nested more than {MAX_DEPTH} levels deep.")
-    return _where(where)
+    node = _where(where)
+    if _conditions(node) > MAX_CONDITIONS:
+        raise _invalid(f"The query has more than {MAX_CONDITIONS} conditions.")
+    return node
+
+
+def _conditions(node: Optional[Node]) -> int:
+    """Leaf conditions in a where, subqueries' included. SQLite takes time quadratic in
+    them to prepare a statement, and no deadline can interrupt preparing: ten thousand
+    conditions (a 200 kB body) held a worker for most of a minute."""
+    count, stack = 0, [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (And, Or)):
+            stack.extend(item.children)
+        elif item is not None:
+            count += max(1, len(item.values)) if isinstance(item, All) else 1
+            if isinstance(item, (InQuery, Select)):
+                stack.append(item.query.where)
+    return count
 
 
 def _depth(value: Any) -> int:
