@@ -3,12 +3,14 @@
 Every walk over a decoded value (field operations, the query parser, the codec) is
 recursive, so a body like ``[[[[...]]]]`` a few hundred levels deep would exhaust the
 interpreter's stack far from the parser. Refusing it here, once, keeps those walks
-simple. ``NaN`` and ``Infinity`` are not JSON and SQLite's JSON functions reject them.
+simple. ``NaN``, ``Infinity`` and numbers beyond a double (``1e999``) cannot be stored
+as JSON, so they are refused too.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 MAX_DEPTH = 100
@@ -23,7 +25,7 @@ def loads(text: Any) -> Any:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError:
         raise JsonInputError(f"nested deeper than {MAX_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError) as exc:
@@ -49,3 +51,11 @@ def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    """``1e999`` is valid JSON but no double: Python would read it as infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value

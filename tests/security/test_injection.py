@@ -339,3 +339,14 @@ def test_operations_named_by_anything_but_text_are_unknown(api, op):
         ]
     }
     assert api.ok("POST", "/batch", batch)[0]["error"]["code"] == 1
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity", "-Infinity"])
+def test_numbers_no_double_can_hold_are_malformed_json(api, number):
+    raw = '{"n": %s}' % number
+    for path in ("/1.1/classes/Thing", "/1.1/classes/_Followee", "/1.1/batch"):
+        response = api.raw("POST", path, raw, as_="master")
+        assert response.status_code == 400
+        assert response.get_json()["code"] == 107
+    where = '{"n": {"$gt": %s}}' % number
+    assert api.code("GET", "/classes/Thing", params={"where": where}) == 107
