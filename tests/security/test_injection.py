@@ -350,3 +350,35 @@ def test_numbers_no_double_can_hold_are_malformed_json(api, number):
         assert response.get_json()["code"] == 107
     where = '{"n": {"$gt": %s}}' % number
     assert api.code("GET", "/classes/Thing", params={"where": where}) == 107
+
+
+def _nested_where(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize("path", ["/users", "/classes/_User"])
+def test_deep_user_queries_are_refused_not_crashed(api, path):
+    response = api("GET", path, params={"where": _nested_where(400)})
+    assert response.status_code == 400
+    assert response.get_json()["code"] in (1, 107)  # too deep for the parsers
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services/objects.decode_where uses json.loads without a depth limit: a where "
+    "nested past Python's recursion limit is a RecursionError (500); it should use "
+    "safe_json.loads (objects.py was being edited by its owner, so not fixed here)",
+)
+@pytest.mark.parametrize(
+    "method, path, as_",
+    [
+        ("GET", "/users", "anon"),
+        ("PUT", "/classes/Thing/x", "master"),
+        ("DELETE", "/classes/Thing/x", "master"),
+        ("GET", "/users/x/followers", "master"),
+    ],
+)
+def test_where_params_nested_past_the_recursion_limit_are_malformed_json(api, method, path, as_):
+    body = {"n": 1} if method == "PUT" else None
+    response = api(method, path, body, params={"where": _nested_where(3000)}, as_=as_)
+    assert response.status_code == 400

@@ -424,12 +424,17 @@ def get_user(
 
 
 def _mentions_hidden(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(
-            k.split(".")[0] in _SECRET_FIELDS or _mentions_hidden(v) for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return any(_mentions_hidden(v) for v in value)
+    """Whether any key of a where names a hidden field; a loop, not recursion, because
+    the where is not depth-checked yet and may nest hundreds of levels."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(k.split(".")[0] in _SECRET_FIELDS for k in item):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 
