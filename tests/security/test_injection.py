@@ -382,3 +382,9 @@ def test_where_params_nested_past_the_recursion_limit_are_malformed_json(api, me
     body = {"n": 1} if method == "PUT" else None
     response = api(method, path, body, params={"where": _nested_where(3000)}, as_=as_)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("cursor", ["[" * 5000, "[1]", "x", '"a"'])
+def test_forged_export_cursors_are_error_1(api, cursor):
+    params = {"cursor": cursor}
+    assert api.code("GET", "/export/relations/Thing/rel", params=params, as_="master") == 1

@@ -26,6 +26,7 @@ from werkzeug.routing import Rule
 
 from leancloud.migration import writer
 from leancloud.migration.records import to_row
+from leancloud.server import safe_json
 from leancloud.server.errors import ApiError
 from leancloud.server.http.files import blobs
 from leancloud.server.http.request import ApiRequest
@@ -110,7 +111,7 @@ def _relation_cursor(text: Optional[str]) -> Optional[tuple]:
     if not text:
         return None
     try:
-        owner, target = json.loads(text)
+        owner, target = safe_json.loads(text)  # a client's text: bounded nesting
         return str(owner), str(target)
     except (ValueError, TypeError):
         raise ApiError(1, "Invalid export cursor.") from None
