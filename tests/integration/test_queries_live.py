@@ -419,6 +419,12 @@ def test_scan_walks_every_page():
     assert [row.get("name") for row in some] == ["a", "b", "c", "e"]
 
 
+def test_scan_brings_acls_with_include_acl():
+    found = list(rq().include_acl().equal_to("name", "a").scan())
+    assert [row.get_acl().get_public_read_access() for row in found] == [True]
+    assert all(row.get_acl() is None for row in rq().equal_to("name", "a").scan())
+
+
 def test_scan_needs_the_master_key():
     import leancloud
 

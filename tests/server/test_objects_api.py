@@ -580,6 +580,17 @@ def test_scan_pages_with_a_cursor(api):
     )
 
 
+def test_scan_answers_acls_with_return_acl(api):
+    acl = {"*": {"read": True}, "u1": {"write": True}}
+    api.create("Item", {"i": 1, "ACL": acl})
+    params = {"returnACL": "true", "keys": "-i"}
+    page = api("GET", "/scan/classes/Item", params=params, master=True, status=200)
+    assert [row["ACL"] for row in page["results"]] == [acl]
+    assert "i" not in page["results"][0]
+    page = api("GET", "/scan/classes/Item", master=True, status=200)
+    assert "ACL" not in page["results"][0] and page["results"][0]["i"] == 1
+
+
 def test_schemas_need_the_master_key(api):
     api.create(
         "Post",

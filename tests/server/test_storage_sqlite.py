@@ -701,6 +701,11 @@ def test_within_box(places):
 # --- scan ------------------------------------------------------------------------------------------
 
 
+def scan(storage, limit, scan_key, cursor=None, principal=MASTER, **params):
+    query = parse_query("Item", {"limit": str(limit), **params})
+    return storage.scan(query, scan_key, cursor, principal)
+
+
 def test_scan_pages_with_a_cursor_and_obeys_where_keys_and_acl(storage):
     for i in range(7):
         put(
@@ -713,22 +718,39 @@ def test_scan_pages_with_a_cursor_and_obeys_where_keys_and_acl(storage):
         )
     seen, cursor, pages = [], None, 0
     while True:
-        rows, cursor = storage.scan(
-            "Item", parse_where("Item", {"parity": 1}), [("n",)], 2, "objectId", cursor, MASTER
-        )
+        rows, cursor = scan(storage, 2, "objectId", cursor, where={"parity": 1}, keys="n")
         seen += rows
         pages += 1
         if cursor is None:
             break
     assert [r["objectId"] for r in seen] == ["o1", "o3", "o5"] and pages == 2
     assert set(seen[0]) == {"objectId", "createdAt", "updatedAt", "n"}
-    rows, cursor = storage.scan("Item", None, None, 10, "-n", None, ANONYMOUS)
+    rows, cursor = scan(storage, 10, "-n", principal=ANONYMOUS)
     assert [r["n"] for r in rows] == [6, 5, 4, 2, 1, 0] and cursor is None
-    rows, cursor = storage.scan("Item", None, None, 3, "-n", None, MASTER)
-    rows, cursor = storage.scan("Item", None, None, 3, "-n", cursor, MASTER)
+    rows, cursor = scan(storage, 3, "-n")
+    rows, cursor = scan(storage, 3, "-n", cursor)
     assert [r["n"] for r in rows] == [3, 2, 1]
     with pytest.raises(ApiError):
-        storage.scan("Item", None, None, 3, "n", "%%%not-a-cursor", MASTER)
+        scan(storage, 3, "n", "%%%not-a-cursor")
+
+
+def test_scan_returns_the_acl_only_when_asked_and_honours_excluded_keys(storage):
+    put(storage, "Item", "a", n=1, parity=1, acl={"u1": {"read": True, "write": True}})
+    put(storage, "Item", "b", n=2, parity=0)
+    rows, cursor = scan(storage, 1, "n", returnACL="true", keys="-parity")
+    assert rows == [
+        {
+            "objectId": "a",
+            "createdAt": rows[0]["createdAt"],
+            "updatedAt": rows[0]["updatedAt"],
+            "n": 1,
+            "ACL": {"u1": {"read": True, "write": True}},
+        }
+    ]
+    rows, _ = scan(storage, 1, "n", cursor, returnACL="true")
+    assert rows[0]["ACL"] == {"*": {"read": True, "write": True}} and rows[0]["parity"] == 0
+    rows, _ = scan(storage, 5, "n")
+    assert [set(row) & {"ACL"} for row in rows] == [set(), set()]
 
 
 def test_redirect_class_name_for_key_queries_the_relation_target(storage):

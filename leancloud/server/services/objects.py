@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import secrets
+from dataclasses import replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from leancloud.codec import format_date
@@ -39,6 +40,7 @@ from leancloud.server.storage.base import ACL, Storage, StoredObject, WriteTx
 _MISSING_CLASS = "Class or object doesn't exists."
 _NO_EFFECT = "No effect on updating/deleting a document."
 _SINGLE_OBJECT_PARAMS = ("keys", "include", "returnACL")
+_SCAN_PARAMS = ("where", "keys", "limit", "returnACL")  # no order, skip or include in a scan
 
 
 def new_object_id() -> str:
@@ -353,20 +355,11 @@ def scan_objects(
     storage: Storage, principal: Principal, class_name: str, params: Mapping[str, Any]
 ) -> dict:
     """One page of a full-table walk: ``{"results", "cursor"}``; cursor None at the end."""
-    query = parse_query(
-        class_name, {k: params[k] for k in ("where", "keys", "limit") if k in params}
-    )
+    query = parse_query(class_name, {k: params[k] for k in _SCAN_PARAMS if k in params})
     scan_key = params.get("scan_key") or "objectId"
     check_field_name(scan_key.removeprefix("-"))
-    rows, cursor = storage.scan(
-        class_name,
-        query.where,
-        query.keys,
-        query.limit or DEFAULT_LIMIT,
-        scan_key,
-        params.get("cursor") or None,
-        principal,
-    )
+    query = replace(query, limit=query.limit or DEFAULT_LIMIT)
+    rows, cursor = storage.scan(query, scan_key, params.get("cursor") or None, principal)
     return {"results": rows, "cursor": cursor}
 
 

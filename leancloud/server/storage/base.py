@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ContextManager, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from leancloud.server.principal import Principal
-from leancloud.server.query.ast import Node, Path, Query
+from leancloud.server.query.ast import Node, Query
 
 __all__ = ["ACL", "ImportOutcome", "Storage", "StoredObject", "WriteTx"]
 
@@ -46,16 +46,11 @@ class Reader(abc.ABC):
 class Storage(Reader):
     @abc.abstractmethod
     def scan(
-        self,
-        class_name: str,
-        where: Optional[Node],
-        keys: Optional[Sequence[Path]],
-        limit: int,
-        scan_key: str,
-        cursor: Optional[str],
-        principal: Principal,
+        self, query: Query, scan_key: str, cursor: Optional[str], principal: Principal
     ) -> Tuple[List[dict], Optional[str]]:
-        """One page ordered by ``scan_key`` (``-field`` = descending) and the next cursor (None at the end)."""
+        """One page of ``query.limit`` rows ordered by ``scan_key`` (``-field`` = descending)
+        and the next cursor (None at the end); ``query``'s order and skip are not used, its
+        where, keys and returnACL are, as in ``find``."""
 
     @abc.abstractmethod
     def role_names(self, user_id: str) -> FrozenSet[str]:

@@ -45,12 +45,13 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from leancloud.server.errors import ApiError
 from leancloud.server.names import check_class_name, check_field_name
 from leancloud.server.principal import Principal
-from leancloud.server.query.ast import BUILTIN_COLUMNS, Node, Path, Query
+from leancloud.server.query.ast import BUILTIN_COLUMNS, Node, Query
 from leancloud.server.query.rest import resolve_redirect
 from leancloud.server.query.where import normalize_iso, parse_path
 from leancloud.server.storage.base import ACL, Storage, StoredObject, WriteTx
@@ -431,39 +432,29 @@ class SQLiteStorage(Storage):
             return reads.count(query, principal)
 
     def scan(
-        self,
-        class_name: str,
-        where: Optional[Node],
-        keys: Optional[Sequence[Path]],
-        limit: int,
-        scan_key: str,
-        cursor: Optional[str],
-        principal: Principal,
+        self, query: Query, scan_key: str, cursor: Optional[str], principal: Principal
     ) -> Tuple[List[dict], Optional[str]]:
         """Pages ordered by a strictly monotonic key; the cursor encodes the last key value."""
-        check_class_name(class_name)
+        check_class_name(query.class_name)
         descending = scan_key.startswith("-")
         path = parse_path(scan_key[1:] if descending else scan_key)
-        query = Query(
-            class_name,
-            where,
-            order=((path, descending),),
-            limit=limit,
-            keys=tuple(keys) if keys else None,
-        )
-        key_sql, key_params = source("o", path, class_name).sort_key()
+        query = replace(query, order=((path, descending),), skip=0)
+        key_sql, key_params = source("o", path, query.class_name).sort_key()
         after = TRUE
         if cursor:
             after = (
                 f"{key_sql} {'<' if descending else '>'} ?",
                 key_params + [_decode_cursor(cursor)],
             )
-        columns = (OBJECT_COLUMNS.format(a="o") + ", " + key_sql, key_params)
+        columns = OBJECT_COLUMNS.format(a="o") + (", o.acl" if query.return_acl else "")
+        columns += ", " + key_sql
         with self._reads() as reads:
-            sql, params = reads._compiler(principal).select(query, "o", columns, after)
+            sql, params = reads._compiler(principal).select(
+                query, "o", (columns, key_params), after
+            )
             rows = reads._query(sql, params)
-            objects = reads._present(reads._objects([row[:4] for row in rows]), query, principal)
-        next_cursor = _encode_cursor(rows[-1][4]) if rows and len(rows) == limit else None
+            objects = reads._present(reads._objects([row[:-1] for row in rows]), query, principal)
+        next_cursor = _encode_cursor(rows[-1][-1]) if rows and len(rows) == query.limit else None
         return objects, next_cursor
 
     def role_names(self, user_id: str) -> FrozenSet[str]:
