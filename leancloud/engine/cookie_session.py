@@ -1,7 +1,8 @@
 """``CookieSessionMiddleware``: keep a web app's logged-in LeanCloud user in a signed cookie.
 
 While a request is served, ``leancloud.User.get_current()`` is the cookie's user (only
-for that request: the ``ContextVar`` is reset afterwards). When the response starts,
+for that request, body included: the ``ContextVar`` is reset once the body is sent, so a
+generator app sees the user too). When the response starts,
 the cookie is written for the current user, so ``User.login()`` in a view logs the
 browser in and ``user.logout()`` clears it.
 
@@ -15,7 +16,8 @@ are passed through untouched (the official SDK deleted the cookie on them).
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from contextvars import Token
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie
@@ -58,16 +60,18 @@ class CookieSessionMiddleware:
         if request.path.startswith(self.excluded_paths):
             return self.app(environ, start_response)
         had_cookie = self.name in request.cookies
-        reset_token = context.current_user.set(None)
+        restore = _Restore(context.current_user.set(None))
         try:
             context.current_user.set(self._load(request.cookies.get(self.name)))
 
             def start(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
                 return start_response(status, list(headers) + self._cookie(had_cookie), exc_info)
 
-            return self.app(environ, start)
-        finally:
-            context.current_user.reset(reset_token)
+            body = self.app(environ, start)
+        except BaseException:
+            restore()
+            raise
+        return _Body(body, restore)
 
     def _max_age_seconds(self) -> Optional[float]:
         if isinstance(self.max_age, _dt.timedelta):
@@ -115,3 +119,46 @@ class CookieSessionMiddleware:
         else:
             return []
         return [("Set-Cookie", cookie)]
+
+
+class _Restore:
+    """Put back the user that was current before the request, once."""
+
+    def __init__(self, token: Token) -> None:
+        self._token: Optional[Token] = token
+
+    def __call__(self) -> None:
+        token, self._token = self._token, None
+        if token is None:
+            return
+        try:
+            context.current_user.reset(token)
+        except ValueError:
+            pass  # called from another context, where the request's user was never set
+
+
+class _Body:
+    """The app's response body: the cookie's user stays current until it is sent.
+
+    A WSGI app may be a generator that runs, and calls ``start_response``, only when
+    the server iterates its body; the user is restored once the body is exhausted or
+    closed, whichever comes first.
+    """
+
+    def __init__(self, body: Iterable[bytes], restore: _Restore) -> None:
+        self._body = body
+        self._restore = restore
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._body
+        finally:
+            self._restore()
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._restore()

@@ -7,7 +7,7 @@ import flask
 import pytest
 import responses
 from itsdangerous import URLSafeTimedSerializer
-from werkzeug.test import Client
+from werkzeug.test import Client, EnvironBuilder
 
 from leancloud import User
 from leancloud.engine import CookieSessionMiddleware, Engine, HttpsRedirectMiddleware
@@ -170,6 +170,32 @@ def test_engine_paths_are_excluded_and_the_engine_wraps_the_cookie_app(api):
     assert response.json == {"result": None}  # the cookie does not log in cloud calls
     assert "Set-Cookie" not in response.headers
     assert http.get("/me").json["token"] == "st1"  # the app behind the engine still sees it
+
+
+def generator_app(environ, start_response):
+    """A WSGI app that runs only when its body is iterated (PEP 3333 allows it)."""
+    user = User.get_current()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield (user.session_token if user else "nobody").encode()
+
+
+@pytest.mark.parametrize("close_first", [False, True])
+def test_a_generator_app_sees_the_cookie_user_and_keeps_its_cookie(close_first):
+    middleware = CookieSessionMiddleware(generator_app, SECRET)
+    cookie = middleware._serializer.dumps({"uid": "u1", "session_token": "st1"})
+    environ = EnvironBuilder(path="/", headers={"Cookie": f"{COOKIE}={cookie}"}).get_environ()
+    started = []
+    body = middleware(environ, lambda status, headers, exc_info=None: started.append(headers))
+    assert started == []  # nothing ran yet
+    if close_first:
+        body.close()
+        assert User.get_current() is None  # a body closed unsent restores the user
+        return
+    assert list(body) == [b"st1"]
+    (set_cookie,) = [value for name, value in started[0] if name == "Set-Cookie"]
+    assert set_cookie.startswith(f"{COOKIE}=") and "Max-Age=0" not in set_cookie  # renewed
+    body.close()
+    assert User.get_current() is None
 
 
 def test_a_secret_is_required():
