@@ -10,7 +10,7 @@ app id alone is refused), ``context`` (the user only for the request), ``app`` (
 always as JSON), ``functions``, ``hooks``, ``cookie_session`` and ``https_redirect``.
 """
 
-from leancloud.engine.context import current
+from leancloud.engine.context import current, user
 from leancloud.engine.cookie_session import CookieSessionMiddleware
 from leancloud.engine.engine import Engine
 from leancloud.engine.errors import LeanEngineError
@@ -22,4 +22,5 @@ __all__ = [
     "HttpsRedirectMiddleware",
     "LeanEngineError",
     "current",
+    "user",
 ]

@@ -14,12 +14,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, Optional
 
+from werkzeug.local import LocalProxy
+
 from leancloud import context
 from leancloud.engine.errors import LeanEngineError
 from leancloud.errors import LeanCloudError
 from leancloud.user import USER_NOT_FOUND, User
 
-__all__ = ["Current", "current", "request_scope", "resolve_user"]
+__all__ = ["Current", "current", "request_scope", "resolve_user", "user"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class Current:
 
 
 current = Current()
+# ``leancloud.engine.user``: the official SDK's older name for ``current.user``, kept so
+# apps written against it keep working; ``None`` (falsy) outside a request with a user.
+user: Any = LocalProxy(context.current_user)
 
 
 def resolve_user(

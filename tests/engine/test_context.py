@@ -134,6 +134,19 @@ def test_fetch_user_per_function_can_turn_fetching_on(api):
     assert "X-LC-Session" not in api.calls[0].request.headers
 
 
+def test_the_legacy_user_proxy_is_the_requests_user():
+    import leancloud.engine
+
+    engine = Engine(fetch_user=False)
+    engine.define("legacy")(lambda: leancloud.engine.user.session_token)
+    headers = {**APP_HEADERS, "X-LC-Session": "st1"}
+    assert post(Client(engine), "/1.1/functions/legacy", headers=headers) == (
+        200,
+        {"result": "st1"},
+    )
+    assert not leancloud.engine.user  # None outside the request
+
+
 def test_no_token_means_no_user(http):
     http = Client(whoami_engine())
     assert post(http, "/1.1/functions/whoami") == (200, {"result": None})
