@@ -7,7 +7,7 @@ with a traceback:
 
 * no or wrong credentials, or a hook call without the hook key, the master key or a
   valid legacy signature: 401, code 401 ``Unauthorized.``;
-* a body that is not a JSON object: 400, code 107;
+* a body that is not a JSON object, or a malformed typed RPC parameter: 400, code 107;
 * an invalid session token: 401, code 211;
 * an unknown path, function or class hook: 404, code 404;
 * ``LeanEngineError`` raised by cloud code: its status, code and message;

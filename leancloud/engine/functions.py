@@ -15,7 +15,7 @@ from leancloud import codec
 from leancloud.engine.authorization import unauthorized
 from leancloud.engine.errors import LeanEngineError
 from leancloud.engine.registry import REALTIME_HOOKS, Entry, Registry
-from leancloud.engine.request import Call
+from leancloud.engine.request import INVALID_JSON, Call
 
 __all__ = ["handle_function", "run_local"]
 
@@ -28,10 +28,16 @@ def _not_found(name: str) -> str:
     return f"cloud func named '{name}' not found."
 
 
+def _decoded(params: Dict[str, Any]) -> Dict[str, Any]:
+    """RPC parameters as values; a malformed typed value is the caller's error (107)."""
+    try:
+        return {key: codec.decode(value) for key, value in params.items()}
+    except ValueError as error:
+        raise LeanEngineError(INVALID_JSON, f"Invalid parameter: {error}", status=400) from None
+
+
 def _call(entry: Entry, params: Dict[str, Any], rpc: bool) -> Any:
-    if rpc:
-        params = {key: codec.decode(value) for key, value in params.items()}
-    return entry.func(**params)
+    return entry.func(**(_decoded(params) if rpc else params))
 
 
 def handle_function(call: Call, func_name: str, rpc: bool) -> Any:

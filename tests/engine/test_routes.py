@@ -179,6 +179,21 @@ def test_a_body_that_is_not_a_json_object_is_400_107(http, data):
     assert json.loads(response.get_data())["code"] == 107
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"__type": "Date"},
+        {"__type": "Pointer", "objectId": "t1"},
+        [{"__type": "GeoPoint", "latitude": "north"}],
+    ],
+)
+def test_a_malformed_typed_rpc_parameter_is_400_107(engine, http, value):
+    engine.define("take")(lambda value: "called")
+    status, body = post(http, "/1.1/call/take", {"value": value})
+    assert status == 400 and body["code"] == 107
+    assert post(http, "/1.1/functions/take", {"value": value}) == (200, {"result": "called"})
+
+
 def test_a_bad_body_from_an_unknown_caller_is_401(http):
     response = http.post("/1.1/functions/hello", data=b"{not json")
     assert response.status_code == 401
