@@ -10,6 +10,7 @@ import re
 import pytest
 
 from leancloud.server import create_app
+from leancloud.server.query.rest import MAX_INCLUDE_DEPTH
 from leancloud.server.query.where import MAX_CONDITIONS
 from leancloud.server.safe_json import MAX_DEPTH
 from tests.security.conftest import APP_ID, APP_KEY, MASTER_KEY, Api
@@ -388,3 +389,24 @@ def test_where_params_nested_past_the_recursion_limit_are_malformed_json(api, me
 def test_forged_export_cursors_are_error_1(api, cursor):
     params = {"cursor": cursor}
     assert api.code("GET", "/export/relations/Thing/rel", params=params, as_="master") == 1
+
+
+def test_includes_through_a_self_pointer_are_bounded(api):
+    node = api.ok("POST", "/classes/Node", {"n": 1})["objectId"]
+    api.ok(
+        "PUT",
+        f"/classes/Node/{node}",
+        {"p": {"__type": "Pointer", "className": "Node", "objectId": node}},
+    )
+    deepest = api.ok(
+        "GET", "/classes/Node", params={"include": ".".join(["p"] * MAX_INCLUDE_DEPTH)}
+    )
+    level = deepest["results"][0]
+    for _ in range(MAX_INCLUDE_DEPTH):
+        level = level["p"]
+        assert level["n"] == 1
+    for depth in (MAX_INCLUDE_DEPTH + 1, 1000):
+        params = {"include": ".".join(["p"] * depth)}
+        assert api.code("GET", "/classes/Node", params=params) == 1
+        cql = "select include " + ".".join(["p"] * depth) + ", * from Node"
+        assert api.code("GET", "/cloudQuery", params={"cql": cql}) == 1

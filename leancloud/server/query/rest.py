@@ -15,6 +15,7 @@ __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "parse_query", "resolve_redirect"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_INCLUDE_DEPTH = 32
 _MAX_SKIP = 2**63 - 1  # SQLite's largest integer
 _TRUE = ("1", "true", "True")
 
@@ -42,11 +43,24 @@ def parse_query(class_name: str, params: Mapping[str, Any]) -> Query:
         skip=skip,
         keys=selected,
         exclude_keys=excluded,
-        include=tuple(parse_path(part) for part in _split(params.get("include"))),
+        include=_includes(params.get("include")),
         count=_flag(params.get("count")),
         return_acl=_flag(params.get("returnACL")),
         redirect_class_name_for_key=check_field_name(redirect) if redirect else None,
     )
+
+
+def _includes(value: Any) -> Tuple[Path, ...]:
+    """Include paths, at most ``MAX_INCLUDE_DEPTH`` pointers deep: every level nests the
+    answer one object deeper, and an object that points at itself would otherwise nest
+    until rendering the JSON exhausts the stack."""
+    paths = tuple(parse_path(part) for part in _split(value))
+    for path in paths:
+        if len(path) > MAX_INCLUDE_DEPTH:
+            raise ApiError(
+                INVALID_QUERY, f"Cannot include more than {MAX_INCLUDE_DEPTH} levels deep."
+            )
+    return paths
 
 
 def _json(value: Any) -> Any:
