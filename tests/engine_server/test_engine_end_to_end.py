@@ -5,11 +5,13 @@ Every test runs twice: with the Engine called in-process through WSGI
 SDK talks to the server only; the server calls the Engine defined below.
 """
 
+import re
 import threading
 import time
 import uuid
 
 import pytest
+import requests
 
 import leancloud
 from leancloud import LeanCloudError, LeanEngineError, client, cloud
@@ -17,8 +19,10 @@ from leancloud.engine import Engine
 from leancloud.server.services import messaging
 
 engine = Engine()
-after_saves = []  # (objectId, whether the object was already readable)
-after_deletes = []
+after_saves = []  # (objectId, the title as stored when afterSave ran)
+after_updates = []  # (objectId, the title as stored when afterUpdate ran)
+after_deletes = []  # (objectId, whether the object was already gone)
+counter_after_updates = []
 verified = []
 user_hook_saw = []  # the fields a _User beforeSave was shown
 user_after_saves = []
@@ -66,6 +70,12 @@ def todo_before_update(todo):
         todo.set("title", todo.get("title").upper())
 
 
+@engine.after_update("Todo")
+def todo_after_update(todo):
+    stored = leancloud.Query("Todo").get(todo.id)  # committed before afterUpdate runs
+    after_updates.append((todo.id, stored.get("title")))
+
+
 @engine.before_delete("Todo")
 def todo_before_delete(todo):
     if todo.get("pinned"):
@@ -74,7 +84,19 @@ def todo_before_delete(todo):
 
 @engine.after_delete("Todo")
 def todo_after_delete(todo):
-    after_deletes.append(todo.id)
+    gone = not leancloud.Query("Todo").equal_to("objectId", todo.id).find()
+    after_deletes.append((todo.id, gone))
+
+
+@engine.after_save("Counter")
+def counter_after_save(counter):
+    counter.set("stamped", True)
+    counter.save()  # an update from inside the hook: Counter's after hooks must not rerun
+
+
+@engine.after_update("Counter")
+def counter_after_update(counter):
+    counter_after_updates.append(counter.id)
 
 
 @engine.before_save("Refused")
@@ -142,7 +164,12 @@ def on_auth_data(auth_data):
 
 @engine.on_verified("sms")
 def on_verified_sms(user):
-    verified.append(user.id)
+    verified.append(("sms", user.id))
+
+
+@engine.on_verified("email")
+def on_verified_email(user):
+    verified.append(("email", user.id))
 
 
 @pytest.fixture(params=["wsgi", "http"])
@@ -242,12 +269,14 @@ def test_before_update_can_change_or_refuse_the_updated_keys(server):
     todo.set("title", "second")
     todo.save()
     assert leancloud.Query("Todo").get(todo.id).get("title") == "SECOND"
+    assert (todo.id, "SECOND") in after_updates
     todo.set("title", "forbidden")
     assert error_of(todo.save) == (
         142,
         "Cloud Code validation failed. Error detail : no renaming to that",
     )
     assert leancloud.Query("Todo").get(todo.id).get("title") == "SECOND"
+    assert [title for oid, title in after_updates if oid == todo.id] == ["SECOND"]
 
 
 def test_before_delete_refuses_and_after_delete_records(server):
@@ -257,8 +286,19 @@ def test_before_delete_refuses_and_after_delete_records(server):
     assert error_of(pinned.destroy)[0] == 142
     assert leancloud.Query("Todo").get(pinned.id).id == pinned.id
     loose.destroy()
-    assert loose.id in after_deletes
-    assert pinned.id not in after_deletes
+    assert (loose.id, True) in after_deletes  # afterDelete runs once the delete is committed
+    assert pinned.id not in [object_id for object_id, _ in after_deletes]
+
+
+def test_a_save_inside_an_after_hook_does_not_run_the_after_hooks_again(server):
+    as_client()  # the hook's own save then skips hooks through the hook key
+    counter = leancloud.Object.extend("Counter")(n=1)
+    counter.save()
+    assert leancloud.Query("Counter").get(counter.id).get("stamped") is True
+    assert counter.id not in counter_after_updates
+    counter.set("n", 2)
+    counter.save()  # a client's update still runs afterUpdate
+    assert counter_after_updates.count(counter.id) == 1
 
 
 def test_batch_items_run_the_hooks_one_by_one(server):
@@ -367,4 +407,14 @@ def test_on_verified_runs_after_a_phone_is_verified(server):
     leancloud.User.request_mobile_phone_verify(phone)
     [message] = messaging.outbox(server.app.storage, phone, 1)
     leancloud.User.verify_mobile_phone_number(message["details"]["code"], phone)
-    assert user.id in verified
+    assert ("sms", user.id) in verified
+
+
+def test_on_verified_runs_after_an_email_is_verified(server):
+    email = unique("mail") + "@example.com"
+    user = sign_up(email=email)
+    [mail] = [m for m in messaging.outbox(server.app.storage, email) if m["kind"] == "verify"]
+    link = re.search(r"https?://\S+", mail["text"]).group(0)
+    assert ("email", user.id) not in verified
+    assert requests.get(link, timeout=10).status_code == 200  # a browser opens the link
+    assert ("email", user.id) in verified
