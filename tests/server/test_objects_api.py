@@ -306,6 +306,18 @@ def test_dotted_keys_on_update(api):
     assert result["job"]["title"] == "ceo"
 
 
+def test_removing_a_nested_key_of_a_missing_field_creates_nothing(api):
+    object_id = api.create("Person", {"job": None})
+    body = {
+        "gone.x": {"__op": "Delete"},
+        "job.x": {"__op": "Delete"},
+        "lost.y": {"__op": "Remove", "objects": [1]},
+    }
+    api.update("Person", object_id, body, status=200)
+    got = api.get("Person", object_id)
+    assert "gone" not in got and "lost" not in got and got["job"] is None
+
+
 def test_dotted_key_through_a_non_object(api):
     object_id = api.create("Person", {"job": "dev"})
     assert api.error("PUT", f"/classes/Person/{object_id}", {"job.title": "x"}) == 111

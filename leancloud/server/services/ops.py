@@ -284,6 +284,8 @@ def _get_path(data: Dict[str, Any], parts: Sequence[str]) -> Any:
 
 
 def _set_path(data: Dict[str, Any], parts: Sequence[str], value: Any) -> None:
+    if value is MISSING and not isinstance(_get_path(data, parts[:-1]), dict):
+        return  # nothing to remove from: the parents are not created (as MongoDB's $unset)
     target = data
     for depth, part in enumerate(parts[:-1]):
         child = target.get(part)
