@@ -34,6 +34,8 @@ _SALT = "leancloud.engine.cookie-session"
 
 
 class CookieSessionMiddleware:
+    """Wrap any WSGI app so that its LeanCloud user survives between browser requests."""
+
     def __init__(
         self,
         app: Any,

@@ -73,6 +73,7 @@ class Engine:
             self.wrap(wsgi_app)
 
     def __call__(self, environ: Dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """WSGI: LeanEngine's paths are answered here, every other path by the wrapped app."""
         path = Request(environ).path
         if path in PING_PATHS:
             return _ping()(environ, start_response)
@@ -103,6 +104,7 @@ class Engine:
 
     @property
     def current_user(self) -> Optional[User]:
+        """Deprecated (kept for old apps): the request's user, as ``current.user``."""
         warnings.warn(
             "Engine.current_user is deprecated, please use Engine.current.user instead",
             LeanCloudWarning,
@@ -147,6 +149,7 @@ class Engine:
         return self._hook(names.class_hook_name(class_name, "beforeSave"))
 
     def after_save(self, class_name: str) -> Callable[[F], F]:
+        """React to a created object; the write is already committed, errors are ignored."""
         return self._hook(names.class_hook_name(class_name, "afterSave"))
 
     def before_update(self, class_name: str) -> Callable[[F], F]:
@@ -154,12 +157,15 @@ class Engine:
         return self._hook(names.class_hook_name(class_name, "beforeUpdate"))
 
     def after_update(self, class_name: str) -> Callable[[F], F]:
+        """React to an update (``obj.updated_keys`` names the changed keys); already committed."""
         return self._hook(names.class_hook_name(class_name, "afterUpdate"))
 
     def before_delete(self, class_name: str) -> Callable[[F], F]:
+        """Refuse a delete by raising ``LeanEngineError``."""
         return self._hook(names.class_hook_name(class_name, "beforeDelete"))
 
     def after_delete(self, class_name: str) -> Callable[[F], F]:
+        """React to a delete, e.g. clean up what pointed at the object; already committed."""
         return self._hook(names.class_hook_name(class_name, "afterDelete"))
 
     def on_verified(self, verify_type: str) -> Callable[[F], F]:
@@ -181,6 +187,7 @@ class Engine:
         return self._hook(names.ON_INSIGHT)
 
     def on_bigquery(self, event: str) -> Callable[[F], F]:
+        """Deprecated alias of ``on_insight`` (Insight was once called BigQuery)."""
         warnings.warn(
             "on_bigquery is deprecated, please use on_insight instead",
             LeanCloudWarning,

@@ -28,6 +28,8 @@ _PLATFORM_PATHS = frozenset(
 
 
 class HttpsRedirectMiddleware:
+    """Wrap any WSGI app; in production, plain-HTTP requests get a 302 to HTTPS."""
+
     def __init__(self, wsgi_app: Any) -> None:
         self.origin_app = wsgi_app
 
