@@ -9,7 +9,7 @@ import pytest
 import responses
 from werkzeug.test import Client
 
-from leancloud import Object, User
+from leancloud import LeanCloudError, Object, User, client
 from leancloud.engine import Engine, LeanEngineError
 from leancloud.server import passwords
 from tests.conftest import API
@@ -256,6 +256,23 @@ def test_concurrent_requests_never_see_each_others_user():
         whoami_engine(fetch_user=False), tokens, lambda t: {**APP_HEADERS, "X-LC-Session": t}
     )
     assert {token: result["token"] for token, result in results.items()} == {t: t for t in tokens}
+
+
+def test_concurrent_requests_call_out_as_their_own_user(leancloud_server):
+    """Each function asks the server who it is while all the others are running too."""
+    users = [sign_up("outbound") for _ in range(4)]
+    engine = Engine(fetch_user=False)
+
+    @engine.define
+    def whoami():
+        return {"username": client.get("/users/me").json()["username"]}
+
+    by_token = {user.session_token: user.get("username") for user in users}
+    results = concurrent_calls(engine, list(by_token), lambda t: live_headers(leancloud_server, t))
+    assert {token: result["username"] for token, result in results.items()} == by_token
+    with pytest.raises(LeanCloudError) as after:
+        client.get("/users/me")  # later outbound calls carry none of their sessions
+    assert after.value.code == 211
 
 
 def test_concurrent_requests_of_real_users(leancloud_server):
