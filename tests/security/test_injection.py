@@ -410,3 +410,13 @@ def test_includes_through_a_self_pointer_are_bounded(api):
         assert api.code("GET", "/classes/Node", params=params) == 1
         cql = "select include " + ".".join(["p"] * depth) + ", * from Node"
         assert api.code("GET", "/cloudQuery", params={"cql": cql}) == 1
+
+
+@pytest.mark.parametrize("name, mime", [("x.html", "text/html"), ("x.svg", "image/svg+xml")])
+def test_uploaded_active_content_is_served_sandboxed(api, name, mime):
+    script = b"<script>alert(document.cookie)</script>"
+    upload = api.raw("POST", f"/1.1/files/{name}", script, as_="anon", content_type=mime)
+    served = api.raw("GET", upload.get_json()["url"].split("localhost", 1)[1], as_="none")
+    assert served.get_data() == script
+    assert served.headers["Content-Security-Policy"] == "sandbox"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
