@@ -106,6 +106,13 @@ def test_sigint_stops_too(tmp_path, servers):
     assert server.stop(signal.SIGINT) == 0
 
 
+def test_a_stalled_client_does_not_hold_up_the_others(tmp_path, servers):
+    server = servers(tmp_path, "--data", str(tmp_path / "data"), *KEYS)
+    with socket.create_connection(("127.0.0.1", server.port)) as stalled:
+        stalled.sendall(b"GET /1.1/date HTTP/1.1\r\nHost: x\r\n")  # headers never end
+        assert requests.get(server.url + "/date", timeout=5).status_code == 200
+
+
 def test_first_start_generates_and_persists_keys(tmp_path, servers):
     server = servers(tmp_path)  # no flags: ./.leancloud in the working directory
     config_path = tmp_path / ".leancloud" / "config.json"

@@ -1,5 +1,6 @@
 """SQLiteStorage against a real database file: operators, ACLs, output rules, transactions."""
 
+import sqlite3
 import threading
 
 import pytest
@@ -996,3 +997,18 @@ def test_sorted_pages_obey_acl_skip_limit_and_return_acl(storage):
     # readable: o1 o2 o4 o5 o7 o8 -> (3,7) (2,2) (1,1) (1,5) (0,4) (0,8); skip one, take three
     assert [(o["n"], o["s"]) for o in page] == [(2, "2"), (1, "1"), (1, "5")]
     assert page[0]["ACL"] == {"*": {"read": True}}
+
+
+@pytest.mark.parametrize("synchronous, level", [("FULL", 2), ("NORMAL", 1)])
+def test_the_database_is_in_wal_mode_and_syncs_as_configured(tmp_path, synchronous, level):
+    connections = []
+    path = str(tmp_path / "durable.sqlite")
+    storage = SQLiteStorage(path, synchronous=synchronous, on_connect=connections.append)
+    put(storage, "Item", "a", n=1)
+    assert connections[0].execute("PRAGMA synchronous").fetchone()[0] == level
+    storage.close()
+    raw = sqlite3.connect(path)  # WAL is a property of the file, not of a connection
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        raw.close()

@@ -21,7 +21,9 @@ from leancloud.server.errors import ApiError
 from leancloud.server.principal import Principal
 
 if TYPE_CHECKING:  # pragma: no cover
+    from leancloud.server.config import ServerConfig
     from leancloud.server.http.app import ServerApp
+    from leancloud.server.storage.base import Storage
 
 NOT_OBJECT = "Malformed json object. A json dictionary is expected."
 _TRUE = frozenset({"true", "1", "True"})
@@ -109,11 +111,11 @@ class ApiRequest:
         return self.caller.principal
 
     @property
-    def storage(self):
+    def storage(self) -> Storage:
         return self.app.storage
 
     @property
-    def config(self):
+    def config(self) -> ServerConfig:
         return self.app.config
 
     @property
