@@ -665,7 +665,6 @@ def test_batch_items_use_the_outer_credentials(api):
     assert api("POST", "/batch", {"requests": [schema]}, status=200)[0]["error"]["code"] == 401
 
 
-
 @pytest.mark.parametrize("class_name", sorted(INTERNAL_CLASSES))
 def test_internal_classes_are_closed_to_clients(api, class_name):
     """The server's bookkeeping (failed log-ins, SMS codes, captchas, ...) is master-only
