@@ -106,6 +106,22 @@ def test_sdk_scheduled_push_and_client_rules(leancloud_clean_server, sender):
     assert info.value.code == 119
 
 
+def test_sdk_installation_update_and_destroy(leancloud_clean_server):
+    device = Installation(deviceType="android", installationId="sdk-2", channels=["news"])
+    device.save()
+    device.add_unique("channels", "sport")
+    device.set("badge", 3)
+    device.save()
+    stored = Query(Installation).get(device.id)
+    assert (stored.get("channels"), stored.get("badge")) == (["news", "sport"], 3)
+    device.add_unique("channels", "no spaces")
+    with pytest.raises(leancloud.LeanCloudError) as bad:
+        device.save()
+    assert bad.value.code == 112
+    device.destroy()
+    assert Query(Installation).count() == 0
+
+
 # --- installations --------------------------------------------------------------------
 
 

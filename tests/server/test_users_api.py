@@ -615,3 +615,26 @@ def test_the_sdks_user_requests_work_against_the_live_server(leancloud_clean_ser
     with pytest.raises(LeanCloudError) as stale:
         sdk.get("/users/me", {"session_token": token})
     assert stale.value.code == 211
+
+
+def test_sdk_user_destroy_ends_the_account_and_needs_its_own_session(leancloud_clean_server):
+    import leancloud
+    from leancloud import LeanCloudError, User
+
+    leancloud.use_master_key(False)
+    bob = User()
+    bob.sign_up("bob", "pw-b")
+    ann = User()
+    ann.sign_up("ann", "pw-a")  # ann is now the current user
+    with pytest.raises(LeanCloudError) as refused:
+        User.create_without_data(bob.id).destroy()
+    assert refused.value.code == 206
+    token = ann.session_token
+    ann.destroy()
+    for gone in (lambda: User().login("ann", "pw-a"), lambda: User.become(token)):
+        with pytest.raises(LeanCloudError) as missing:
+            gone()
+        assert missing.value.code == 211
+    again = User()
+    again.login("bob", "pw-b")
+    assert again.id == bob.id
