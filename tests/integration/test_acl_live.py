@@ -230,3 +230,21 @@ def test_joining_and_leaving_a_role_grants_and_revokes_access(act_as, people):
     role.save()
     act_as("bob")
     assert Query(Scratch).equal_to("label", "for temps").count() == 0
+
+
+def test_a_role_holding_another_role_grants_its_access_to_that_roles_members(act_as, people):
+    act_as("master")
+    managers = Role(unique("Managers"), ACL())
+    managers.roles.add(people["staff"])  # Staff's members (carol) inherit Managers' access
+    managers.save()
+    doc = Scratch(label="for managers")
+    doc.set_acl(build_acl(([], []), people))
+    doc.get_acl().set_role_read_access(managers, True)
+    doc.get_acl().set_role_write_access(managers, True)
+    doc.save()
+    act_as("carol")
+    assert Query(Scratch).get(doc.id).get("label") == "for managers"
+    doc.set("label", "edited by carol").save()
+    act_as("bob")
+    assert Query(Scratch).equal_to("objectId", doc.id).count() == 0
+    assert error_code(lambda: doc.set("label", "bob").save()) == 403
