@@ -3,6 +3,7 @@
 LeanCloud: a letter first, then letters, digits and underscores. System classes and
 built-in fields start with ``_`` and are listed explicitly.
 """
+
 import re
 
 from leancloud.server.errors import ApiError
@@ -43,6 +44,9 @@ INTERNAL_CLASSES = frozenset(
         "_Captcha",
     }
 )
+# Rows a client may read by objectId but never search: only master lists devices (their
+# push tokens), so subqueries by other callers see none of these rows either.
+MASTER_LISTED_CLASSES = frozenset({"_Installation"})
 # Keys inside nested objects may be any text but the path syntax characters.
 _NESTED_KEY = re.compile(r'[^.$"\[\]\\]+\Z')
 BUILTIN_FIELDS = frozenset({"objectId", "createdAt", "updatedAt", "ACL"})

@@ -543,3 +543,35 @@ def test_a_forged_host_header_cannot_poison_password_reset_links(api, alice):
     mails = api.ok("GET", "/outbox", params={"to": "alice@x.test"}, as_="master")["results"]
     resets = [m["text"] for m in mails if m.get("kind") == "reset"]
     assert resets and not any("attacker.example" in text for text in resets)
+
+
+# ------------------------------------------------------------------ installations
+
+
+def test_installations_are_listed_by_the_master_key_only(api, alice):
+    """Device rows hold push tokens: readable by objectId (as on LeanCloud), never
+    searchable by clients, not even one regex at a time through a subquery."""
+    device = {"deviceType": "android", "installationId": "device-1", "deviceToken": "tok"}
+    api.ok("POST", "/installations", device, as_=alice["sessionToken"])
+    api.ok("POST", "/classes/Thing", {"x": "android"}, as_="master")
+    devices = {"className": "_Installation", "where": {"deviceToken": {"$regex": "^t"}}}
+    probes = [
+        {"x": {"$select": {"query": devices, "key": "deviceType"}}},
+        {"x": {"$dontSelect": {"query": devices, "key": "deviceType"}}},
+        {"p": {"$inQuery": devices}},
+        {"p": {"$notInQuery": devices}},
+    ]
+    seen = {"master": [1, 0, 0, 1], "anon": [0, 1, 0, 1], alice["sessionToken"]: [0, 1, 0, 1]}
+    for as_, expected in seen.items():
+        found = [
+            len(
+                api.ok("GET", "/classes/Thing", params={"where": json.dumps(p)}, as_=as_)["results"]
+            )
+            for p in probes
+        ]
+        assert found == expected, as_
+        if as_ != "master":
+            cql = {"cql": "select * from _Installation"}
+            assert api.code("GET", "/cloudQuery", params=cql, as_=as_) == 401
+    listed = api.ok("GET", "/installations", as_="master")["results"]
+    assert [d["installationId"] for d in listed] == ["device-1"]

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple
 
 from leancloud.server.errors import ApiError
-from leancloud.server.names import INTERNAL_CLASSES
+from leancloud.server.names import INTERNAL_CLASSES, MASTER_LISTED_CLASSES
 from leancloud.server.query.ast import (
     All,
     And,
@@ -547,7 +547,13 @@ class Compiler:
             lambda s: s.regex(node.pattern, node.flags),
         )
 
+    def _searchable(self, class_name: str) -> bool:
+        """Whether this caller's subqueries may search the class (see MASTER_LISTED_CLASSES)."""
+        return self.acl_keys is None or class_name not in MASTER_LISTED_CLASSES
+
     def _InQuery(self, node: InQuery, alias: str, class_name: str) -> Frag:
+        if not self._searchable(node.query.class_name):
+            return TRUE if node.negate else FALSE
         sub = self.alias("s")
         ids = self.select(node.query, sub, (f"{sub}.id", []))
         frag = self._any(
@@ -559,6 +565,8 @@ class Compiler:
         return _not(frag) if node.negate else frag
 
     def _Select(self, node: Select, alias: str, class_name: str) -> Frag:
+        if not self._searchable(node.query.class_name):
+            return TRUE if node.negate else FALSE
         sub = self.alias("s")
         values = self.select(
             node.query, sub, self._source(sub, node.key, node.query.class_name).pair()
