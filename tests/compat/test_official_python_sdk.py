@@ -15,6 +15,24 @@ EXPECTED = {
     # 3.0.2 still calls itself 2.1.9; ours would say 4.x.
     "official_sdk": {"installed": "3.0.2", "imported": "2.1.9"},
     "query_select": ["createdAt", "even", "n", "objectId", "updatedAt"],
+    # Issue 5's flows, SMS codes read from the outbox.
+    "sms_code": {"wrong": 603, "right": True, "reused": 603, "too_soon": 601},
+    "user_phone_verification": {"before": False, "after": True, "same": True},
+    "user_sign_up_or_log_in_by_sms": {
+        "username": True,
+        "verified": True,
+        "token": True,
+        "current": True,
+    },
+    "user_sms_log_in": {"same": True, "current": True},
+    "user_password_reset_by_sms_and_phone_change": {"old_password": 210, "number": True},
+    "push_to_channel": {
+        "client_refused": 119,
+        "status": "done",
+        "devices": 1,
+        "msg": {"alert": "hi"},
+    },
+    "captcha": {"token": True, "image": "image/png", "png": True, "wrong_code": 1},
 }
 
 # step -> why our server cannot satisfy the official SDK there yet.
