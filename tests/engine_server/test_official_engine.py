@@ -1,11 +1,13 @@
-"""Our server as the platform of an unchanged LeanEngine app running the official SDK.
+"""Our server as the platform of unchanged LeanEngine apps running the official SDKs.
 
-``official_engine_app.py`` runs in the official Python SDK's venv (the one the
-compatibility tests install, ``tests/compat``) and listens like a deployed app; the
-server reaches it with ``engine_url``. The SDK in this process talks to the server only.
+The same app, written for the official Python SDK (``official_engine_app.py``, run in
+the venv ``tests/compat`` installs) and for the official Node.js SDK
+(``official_engine_app.js``, npm ``leanengine``, installed once into the same cache),
+listens like a deployed app; the server reaches it with ``engine_url``. The SDK in this
+process talks to the server only. Every test runs against both.
 """
 
-import os
+import json
 import socket
 import subprocess
 import tempfile
@@ -19,10 +21,56 @@ import requests
 import leancloud
 from leancloud import LeanCloudError, cloud
 from leancloud.testing import _point_sdk_at, start_server
-from tests.compat.conftest import official_python  # noqa: F401 - the venv fixture
+from tests.compat.conftest import (  # noqa: F401 - official_python is a fixture
+    INSTALL_TIMEOUT,
+    NPM_PATIENCE,
+    official_python,
+    prepared,
+    problem,
+    run,
+    server_env,
+)
 
-APP = Path(__file__).with_name("official_engine_app.py")
+HERE = Path(__file__).parent
 STARTUP_SECONDS = 30
+LEANENGINE_VERSION = "3.8.0"
+STORAGE_VERSION = "4.15.2"
+
+
+def _node_engine_problem(folder):
+    if not (folder / "node_modules").is_dir():
+        return "no node_modules"
+    check = (
+        "const v = require('leanengine/package.json').version;"
+        f"if (v !== {LEANENGINE_VERSION!r}) throw new Error(v); require('leanengine');"
+    )
+    return problem(["node", "-e", check], cwd=folder)
+
+
+def _build_node_engine(folder):
+    manifest = {
+        "private": True,
+        "dependencies": {"leanengine": LEANENGINE_VERSION, "leancloud-storage": STORAGE_VERSION},
+    }
+    (folder / "package.json").write_text(json.dumps(manifest))
+    run(
+        ["npm", "install", "--no-audit", "--no-fund", "--no-package-lock", *NPM_PATIENCE],
+        f"npm install leanengine@{LEANENGINE_VERSION}",
+        INSTALL_TIMEOUT,
+        cwd=folder,
+    )
+
+
+@pytest.fixture(scope="module", params=["python", "node"])
+def engine_command(request):
+    """The command that runs the official app, and extra environment for it."""
+    if request.param == "python":
+        python = request.getfixturevalue("official_python")
+        return [str(python), str(HERE / "official_engine_app.py")], {}
+    folder = prepared(f"leanengine-{LEANENGINE_VERSION}", _build_node_engine, _node_engine_problem)
+    return ["node", str(HERE / "official_engine_app.js")], {
+        "NODE_PATH": str(folder / "node_modules")
+    }
 
 
 def free_port():
@@ -46,29 +94,26 @@ def wait_for_ping(port, process, log):
 
 
 @pytest.fixture(scope="module")
-def official_engine_server(official_python, tmp_path_factory):  # noqa: F811
+def official_engine_server(engine_command, tmp_path_factory):
+    command, extra_env = engine_command
     port = free_port()
     server = start_server(
         str(tmp_path_factory.mktemp("official-engine")),
         engine_url=f"http://127.0.0.1:{port}",
         hook_timeout=5,
     )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key != "PYTHONPATH" and not key.startswith(("LEANCLOUD_", "LC_"))
-    }
-    env.update(
+    env = server_env(
+        server,
         LEANCLOUD_APP_ID=server.app_id,
         LEANCLOUD_APP_KEY=server.app_key,
         LEANCLOUD_APP_MASTER_KEY=server.master_key,
         LEANCLOUD_APP_HOOK_KEY=server.hook_key,
         LEANCLOUD_APP_PORT=str(port),
-        LEANCLOUD_API_SERVER=server.url,
+        **extra_env,
     )
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [str(official_python), str(APP)],
+            command,
             env=env,
             cwd=tempfile.gettempdir(),
             stdout=log,
