@@ -1,5 +1,5 @@
-"""A LeanEngine app written for the official SDK, run by ``test_official_engine.py`` with
-the official ``leancloud`` 3.0.2 (in a venv of its own, never our package) and configured
+"""A LeanEngine app written for the official SDK, run unchanged by ``test_official_engine.py``
+with the official ``leancloud`` 3.0.2 (in a venv of its own) and with ours, configured
 the way LeanEngine configured Python apps: keys and port in ``LEANCLOUD_APP_*``, the API
 in ``LEANCLOUD_API_SERVER``. Our server is its platform.
 

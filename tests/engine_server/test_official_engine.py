@@ -4,12 +4,14 @@ The same app, written for the official Python SDK (``official_engine_app.py``, r
 the venv ``tests/compat`` installs) and for the official Node.js SDK
 (``official_engine_app.js``, npm ``leanengine``, installed once into the same cache),
 listens like a deployed app; the server reaches it with ``engine_url``. The SDK in this
-process talks to the server only. Every test runs against both.
+process talks to the server only. Every test runs against both, and against the Python
+app run unchanged on this package.
 """
 
 import json
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -32,6 +34,7 @@ from tests.compat.conftest import (  # noqa: F401 - official_python is a fixture
 )
 
 HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
 STARTUP_SECONDS = 30
 LEANENGINE_VERSION = "3.8.0"
 STORAGE_VERSION = "4.15.2"
@@ -61,12 +64,14 @@ def _build_node_engine(folder):
     )
 
 
-@pytest.fixture(scope="module", params=["python", "node"])
+@pytest.fixture(scope="module", params=["python", "node", "ours"])
 def engine_command(request):
-    """The command that runs the official app, and extra environment for it."""
+    """The command that runs the app, and extra environment for it."""
     if request.param == "python":
         python = request.getfixturevalue("official_python")
         return [str(python), str(HERE / "official_engine_app.py")], {}
+    if request.param == "ours":  # the same app, unchanged, on this package
+        return [sys.executable, str(HERE / "official_engine_app.py")], {"PYTHONPATH": str(ROOT)}
     folder = prepared(f"leanengine-{LEANENGINE_VERSION}", _build_node_engine, _node_engine_problem)
     return ["node", str(HERE / "official_engine_app.js")], {
         "NODE_PATH": str(folder / "node_modules")
