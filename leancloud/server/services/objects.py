@@ -17,12 +17,12 @@ the transaction has committed.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import secrets
 from dataclasses import replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from leancloud.codec import format_date
+from leancloud.server import safe_json
 from leancloud.server.errors import ApiError
 from leancloud.server.hooks.classes import ClassHooks
 from leancloud.server.names import INTERNAL_CLASSES, check_class_name, check_field_name
@@ -53,12 +53,13 @@ def now() -> str:
 
 
 def decode_where(where: Any) -> Any:
-    """``where`` as sent in a query string (JSON text) or already decoded."""
+    """``where`` as sent in a query string (JSON text, bounded by ``safe_json``) or
+    already decoded."""
     if not isinstance(where, str):
         return where
     try:
-        return json.loads(where)
-    except ValueError:
+        return safe_json.loads(where)
+    except safe_json.JsonInputError:
         raise ApiError(107, "Malformed json object. A json dictionary is expected.") from None
 
 
