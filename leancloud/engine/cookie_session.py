@@ -41,7 +41,7 @@ class CookieSessionMiddleware:
         app: Any,
         secret: str,
         name: str = "leancloud:session",
-        excluded_paths: Optional[Sequence[str]] = None,
+        excluded_paths: Union[Sequence[str], str, None] = None,
         fetch_user: bool = False,
         expires: Union[_dt.datetime, float, None] = None,
         max_age: Union[_dt.timedelta, int, None] = None,
@@ -51,6 +51,10 @@ class CookieSessionMiddleware:
             raise RuntimeError("secret is required")
         self.app = app
         self.name = name
+        # One prefix given as a string is that prefix (the official SDK took each of its
+        # characters, so "/static" excluded every path).
+        if isinstance(excluded_paths, str):
+            excluded_paths = [excluded_paths]
         self.excluded_paths = _ENGINE_PATHS + tuple(excluded_paths or ())
         self.fetch_user = fetch_user
         self.expires = expires

@@ -151,13 +151,15 @@ def test_cookie_options(api):
     assert "Max-Age=600" in header and "Expires=Wed, 02 Jan 2030 03:04:05 GMT" in header
 
 
-def test_excluded_paths_are_left_alone(api):
-    client = with_cookies(excluded_paths=["/static/"]).test_client()
+@pytest.mark.parametrize("excluded", [["/static/"], "/static/"])
+def test_excluded_paths_are_left_alone(api, excluded):
+    client = with_cookies(excluded_paths=excluded).test_client()
     login(client, api)
     response = client.get("/static/app.js")
     assert response.json is False
     assert "Set-Cookie" not in response.headers
     assert cookie_value(client) is not None
+    assert client.get("/me").json["token"] == "st1"  # other paths still have the user
 
 
 def test_engine_paths_are_excluded_and_the_engine_wraps_the_cookie_app(api):
