@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from leancloud.__main__ import main
+from leancloud.server.config import load_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KEYS = ["--app-id", "A", "--app-key", "K", "--master-key", "M", "--hook-key", "H"]
@@ -170,3 +171,15 @@ def test_port_in_use_is_a_clean_error(tmp_path, capsys):
 def test_keys_with_commas_are_refused(tmp_path, capsys):
     assert main(["serve", "--data", str(tmp_path), "--app-key", "a,b"]) == 1
     assert "app_key" in capsys.readouterr().err
+
+
+def test_given_keys_win_over_persisted_ones_and_are_never_written(tmp_path):
+    first = load_config(str(tmp_path))
+    given = load_config(str(tmp_path), app_id="A", master_key="M")
+    assert (given.app_id, given.master_key) == ("A", "M")
+    assert (given.app_key, given.hook_key) == (first.app_key, first.hook_key)
+    stored = json.loads((tmp_path / "config.json").read_text())
+    assert (stored["app_id"], stored["master_key"]) == (first.app_id, first.master_key)
+    fresh = tmp_path / "fresh"
+    load_config(str(fresh), app_id="A", app_key="K", master_key="M", hook_key="H")
+    assert not (fresh / "config.json").exists()
