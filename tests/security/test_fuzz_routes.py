@@ -538,3 +538,15 @@ def test_object_writes_and_queries_never_answer_500(world, data):
         }
         response = api("GET", "/classes/Thing", params=params, as_=as_)
     check_answer(response, "GET", "/1.1/classes/Thing")
+
+
+def test_an_answer_json_cannot_encode_is_a_json_500_not_a_crash(tmp_path, caplog):
+    api = make_api(str(tmp_path))
+    (rule,) = [r for r in api.app.url_map.iter_rules() if r.rule == "/1.1/date"]
+    rule.endpoint = lambda request: {"oops": {1, 2}}  # a set: not JSON
+    response = api.client.get("/1.1/date", headers={"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY})
+    assert response.status_code == 500
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {"code": 1, "error": "Internal server error."}
+    assert "Unhandled error in GET /1.1/date" in caplog.text
+    api.app.storage.close()

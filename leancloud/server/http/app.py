@@ -119,11 +119,11 @@ class ServerApp:
         request = Request(environ)
         if request.method == "OPTIONS":
             return self._render(self._preflight(request))(environ, start_response)
-        try:
-            reply = self._handle(request)
+        try:  # rendering too: an answer JSON cannot encode is an error like any other
+            response = self._render(self._handle(request))
         except Exception as exc:  # noqa: BLE001 - everything becomes LeanCloud's shape
-            reply = error_reply(exc, request.method, request.path)
-        return self._render(reply)(environ, start_response)
+            response = self._render(error_reply(exc, request.method, request.path))
+        return response(environ, start_response)
 
     def _handle(self, request: Request) -> Reply:
         raw = self._read_body(request)
