@@ -224,6 +224,14 @@ def test_production_http_requests_are_redirected(monkeypatch):
     assert plain.headers["Location"] == "https://app.example.com/me"
 
 
+def test_the_environment_is_read_per_request(monkeypatch):
+    monkeypatch.delenv("LEANCLOUD_APP_ENV", raising=False)
+    client = redirecting_client()  # built before the platform's variable is seen
+    assert client.get("/me").status_code == 200
+    monkeypatch.setenv("LEANCLOUD_APP_ENV", "production")
+    assert client.get("/me").status_code == 302
+
+
 def test_https_requests_pass(monkeypatch):
     monkeypatch.setenv("LEANCLOUD_APP_ENV", "production")
     response = redirecting_client().get("/me", headers={"X-Forwarded-Proto": "https"})
