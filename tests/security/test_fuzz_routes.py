@@ -340,6 +340,10 @@ def param_values() -> st.SearchStrategy:
                 "select * from Thing",
                 "select n from _User where password = 'x'",
                 "insert into Thing(n) values(?)",
+                '{"a":' * 3000 + "1" + "}" * 3000,
+                "[" * 5000,
+                '{"n": 1e999}',
+                '{"n": ' + str(2**70) + "}",
                 "\u0000",
             ]
         ),
