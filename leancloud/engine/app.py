@@ -72,7 +72,7 @@ def _read_body(request: Request) -> Any:
         return {}
     try:
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return _BadBody()
 
 

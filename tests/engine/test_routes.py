@@ -194,9 +194,18 @@ def test_a_malformed_typed_rpc_parameter_is_400_107(engine, http, value):
     assert post(http, "/1.1/functions/take", {"value": value}) == (200, {"result": "called"})
 
 
-def test_a_bad_body_from_an_unknown_caller_is_401(http):
-    response = http.post("/1.1/functions/hello", data=b"{not json")
+DEEP = b"[" * 100_000 + b"]" * 100_000  # deeper than the JSON parser can recurse
+
+
+@pytest.mark.parametrize("data", [b"{not json", DEEP])
+def test_a_bad_body_from_an_unknown_caller_is_401(http, data):
+    response = http.post("/1.1/functions/hello", data=data)
     assert response.status_code == 401
+
+
+def test_absurdly_deep_json_is_400_107(http):
+    response = http.post("/1.1/functions/hello", data=DEEP, headers=APP_HEADERS)
+    assert (response.status_code, json.loads(response.get_data())["code"]) == (400, 107)
 
 
 @pytest.mark.parametrize(
