@@ -727,3 +727,25 @@ def test_a_forged_host_header_cannot_poison_a_mailed_link(app, client):
     )
     assert error_of(response) == 1
     assert len(mails(app)) == before
+
+
+def test_mailed_links_trust_only_a_loopback_host_without_a_public_url(app, client):
+    sign_up(client, email=EMAIL)
+    before = len(mails(app))
+    forged = {**APP, "Host": "attacker.example"}
+    response = client.post("/1.1/requestPasswordReset", json={"email": EMAIL}, headers=forged)
+    assert error_of(response) == 1
+    assert len(mails(app)) == before
+    local = {**APP, "Host": "127.0.0.1:3000"}
+    assert client.post("/1.1/requestPasswordReset", json={"email": EMAIL}, headers=local).status_code == 200
+    assert any("http://127.0.0.1:3000/" in mail["text"] for mail in mails(app))
+
+
+def test_sign_up_through_a_forged_host_succeeds_without_a_mail(app, client):
+    response = client.post(
+        "/1.1/users",
+        json={"username": "eve", "password": "s3cret", "email": "eve@example.com"},
+        headers={**APP, "Host": "attacker.example"},
+    )
+    assert response.status_code == 201
+    assert mails(app, "eve@example.com") == []

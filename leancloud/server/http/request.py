@@ -29,6 +29,8 @@ NOT_OBJECT = "Malformed json object. A json dictionary is expected."
 _TRUE = frozenset({"true", "1", "True"})
 UNPARSED: Any = object()  # the body has not been decoded yet
 # A Host header we are willing to put into links we hand out (no injection).
+# Hosts a laptop reaches its own server by: safe to put into mailed links unconfigured.
+_LOOPBACK = re.compile(r"(localhost|127(\.[0-9]{1,3}){3}|\[::1\])(:[0-9]{1,5})?\Z")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?\Z")
 
 
@@ -99,6 +101,20 @@ class ApiRequest:
             raise ApiError(1, "Cannot tell this server's URL: set LEANCLOUD_PUBLIC_URL.")
         scheme = self.headers.get("X-Forwarded-Proto", "http").split(",")[0].strip()
         return f"{'https' if scheme == 'https' else 'http'}://{host}"
+
+    def mail_url(self) -> str:
+        """The base URL of links mailed to users (email verification, password reset).
+
+        Stricter than ``public_url``: the Host header is the caller's to forge, and a
+        forged one would send a victim's reset token to another site. So without
+        ``config.public_url`` only a loopback host (a server on a laptop) is trusted.
+        """
+        if self.config.public_url:
+            return self.config.public_url
+        host = self.headers.get("Host") or ""
+        if _LOOPBACK.match(host):
+            return f"http://{host}"
+        raise ApiError(1, "Set LEANCLOUD_PUBLIC_URL so mailed links point at this server.")
 
     @property
     def caller(self) -> Caller:

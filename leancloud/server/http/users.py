@@ -25,7 +25,7 @@ def _mail_verification(request: ApiRequest, user_id: str) -> None:
     if request.config.verify_email_on_sign_up:
         try:
             verification.send_verification_mail(
-                request.storage, request.config, user_id, request.public_url()
+                request.storage, request.config, user_id, request.mail_url()
             )
         except ApiError:
             pass

@@ -40,7 +40,7 @@ def _paragraph(text: str) -> str:
 
 def request_email_verify(request: ApiRequest) -> Dict[str, Any]:
     verification.request_email_verify(
-        request.storage, request.config, request.json_object(), request.public_url()
+        request.storage, request.config, request.json_object(), request.mail_url()
     )
     return {}
 
@@ -56,7 +56,7 @@ def verify_email(request: ApiRequest, token: str) -> Reply:
 
 def request_password_reset(request: ApiRequest) -> Dict[str, Any]:
     verification.request_password_reset(
-        request.storage, request.config, request.json_object(), request.public_url()
+        request.storage, request.config, request.json_object(), request.mail_url()
     )
     return {}
 
