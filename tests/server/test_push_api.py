@@ -288,6 +288,20 @@ def test_near_push_time_is_immediate(client, sender):
     assert len(sender.calls) == 1
 
 
+def test_documented_windows_a_minute_for_push_time_five_minutes_for_req_id(
+    client, sender, monkeypatch
+):
+    start = push_service.now()
+    later = dt.datetime.fromtimestamp(start + 90, UTC).isoformat()
+    record = notification(client, send(client, data={}, push_time=later).json["objectId"])
+    assert record["status"] == "scheduled" and sender.calls == []
+    first = send(client, data={}, req_id="r2").json
+    monkeypatch.setattr(push_service, "now", lambda: start + 290)
+    assert send(client, data={}, req_id="r2").json == first
+    monkeypatch.setattr(push_service, "now", lambda: start + 310)
+    assert send(client, data={}, req_id="r2").json["objectId"] != first["objectId"]
+
+
 def test_repeated_req_id_is_dropped(client, sender, monkeypatch):
     first = send(client, data={}, req_id="r1").json
     assert send(client, data={}, req_id="r1").json == first
