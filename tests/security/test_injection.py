@@ -11,7 +11,7 @@ import pytest
 
 from leancloud.server import create_app
 from leancloud.server.query.rest import MAX_INCLUDE_DEPTH
-from leancloud.server.query.where import MAX_CONDITIONS
+from leancloud.server.query.where import MAX_CONDITIONS, MAX_ORDER_KEYS
 from leancloud.server.safe_json import MAX_DEPTH
 from tests.security.conftest import APP_ID, APP_KEY, MASTER_KEY, Api
 
@@ -415,3 +415,14 @@ def test_uploaded_active_content_is_served_sandboxed(api, name, mime):
     assert served.get_data() == script
     assert served.headers["Content-Security-Policy"] == "sandbox"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_sort_keys_are_bounded(api):
+    api.ok("POST", "/classes/Thing", {"n": 1}, as_="master")
+    fine = ",".join(f"-f{i}" for i in range(MAX_ORDER_KEYS))
+    assert len(api.ok("GET", "/classes/Thing", params={"order": fine})["results"]) == 1
+    for count in (MAX_ORDER_KEYS + 1, 5000):  # 5000 overflowed SQLite's ORDER BY: a 500
+        order = ",".join(f"f{i}" for i in range(count))
+        assert api.code("GET", "/classes/Thing", params={"order": order}) == 1
+        item = {"method": "GET", "path": "/1.1/classes/Thing", "params": {"order": order}}
+        assert api.ok("POST", "/batch", {"requests": [item]})[0]["error"]["code"] == 1

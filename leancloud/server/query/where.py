@@ -41,6 +41,7 @@ __all__ = ["INVALID_QUERY", "parse_order", "parse_path", "parse_value", "parse_w
 INVALID_QUERY = 1
 MAX_DEPTH = 64  # JSON levels in one where; far beyond real queries, well within every stack
 MAX_CONDITIONS = 1500  # leaf conditions in one where, subqueries included (see _conditions)
+MAX_ORDER_KEYS = 100  # each key is a few ORDER BY terms; SQLite allows 2000 at most
 EARTH_RADIUS_KM = 6371.0
 EARTH_RADIUS_MILES = 3958.8
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
@@ -74,6 +75,8 @@ def parse_order(text: str) -> Tuple[Tuple[Path, bool], ...]:
         if part:
             descending = part.startswith("-")
             order.append((parse_path(part[1:] if descending else part), descending))
+    if len(order) > MAX_ORDER_KEYS:
+        raise _invalid(f"Cannot sort by more than {MAX_ORDER_KEYS} keys.")
     return tuple(order)
 
 
