@@ -239,7 +239,7 @@ def test_upload_with_a_missing_or_unknown_token(api, path):
 def test_expired_upload_url(api, monkeypatch):
     info = api.token("a.txt", b"late")
     start = files.now()
-    monkeypatch.setattr(files, "now", lambda: start + files.UPLOAD_TTL + 1)
+    monkeypatch.setattr(files, "now", lambda: start + 3601)  # an upload URL lasts an hour
     response = api.put(info["upload_url"], b"late")
     assert response.status_code == 403 and response.get_json()["code"] == 1
     assert api.fetch(info["url"]).status_code == 404

@@ -224,6 +224,7 @@ def test_ten_sends_a_day(app, client, clock):
         ({"mobilePhoneNumber": PHONE, "smsType": 3}, 1),
         ({"mobilePhoneNumber": PHONE, "ttl": "ten"}, 1),
         ({"mobilePhoneNumber": PHONE, "ttl": 0}, 1),
+        ({"mobilePhoneNumber": PHONE, "ttl": 24 * 60 + 1}, 1),  # a day at most
         ({"mobilePhoneNumber": PHONE, "ttl": True}, 1),
         ({"mobilePhoneNumber": PHONE, "template": 5}, 1),
     ],
