@@ -293,6 +293,38 @@ def test_captcha_required_when_the_app_says_so(app, client, clock):
     assert error_of(request_code(client, validate_token=validate_token)) == 608  # single use
 
 
+def test_the_account_sms_requests_pass_the_same_captcha_gate(app, client, clock):
+    """Phone verification, SMS log-in, SMS reset and phone change text codes too."""
+    app.config = dataclasses.replace(app.config, sms_require_captcha=True)
+    body = {"username": "ann", "password": "pw", "mobilePhoneNumber": PHONE}
+    user = client.post("/1.1/users", json=body, headers=APP).json
+    master = client.put(
+        f"/1.1/users/{user['objectId']}", json={"mobilePhoneVerified": True}, headers=MASTER
+    )
+    assert master.status_code == 200
+    session = {**APP, "X-LC-Session": user["sessionToken"]}
+    flows = [
+        ("requestLoginSmsCode", PHONE, APP),
+        ("requestPasswordResetBySmsCode", PHONE, APP),
+        ("requestChangePhoneNumber", "+8618600000000", session),
+    ]
+    for path, phone, headers in flows:
+        asked = client.post(f"/1.1/{path}", json={"mobilePhoneNumber": phone}, headers=headers)
+        assert error_of(asked) == 608, path
+        token = captcha.request_captcha(app.storage, captcha.CaptchaOptions())
+        passed = captcha.verify_captcha(app.storage, token, captcha_code(app.storage, token))
+        body = {"mobilePhoneNumber": phone, "validate_token": passed}
+        assert client.post(f"/1.1/{path}", json=body, headers=headers).status_code == 200, path
+        clock.advance(60)
+    client.put(
+        f"/1.1/users/{user['objectId']}", json={"mobilePhoneVerified": False}, headers=MASTER
+    )
+    asked = client.post(
+        "/1.1/requestMobilePhoneVerify", json={"mobilePhoneNumber": PHONE}, headers=APP
+    )
+    assert error_of(asked) == 608
+
+
 def captcha_code(storage, token):
     """The characters the image shows, read back from the master-only row."""
     with storage.write() as tx:
