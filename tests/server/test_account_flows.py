@@ -187,9 +187,13 @@ def test_forged_verification_links_are_refused(app, client, mangle):
 
 def test_verification_links_expire_after_a_week(app, client, clock):
     user = sign_up(client, email=EMAIL)
-    clock.advance(verification.VERIFY_LINK_TTL + 1)
+    clock.advance(7 * 24 * 3600 + 1)
     assert client.get(link_path(app)).status_code == 400
     assert me(client, user["sessionToken"]).json["emailVerified"] is False
+    post(client, "requestEmailVerify", email=EMAIL)
+    clock.advance(7 * 24 * 3600 - 60)
+    assert client.get(link_path(app)).status_code == 200
+    assert me(client, user["sessionToken"]).json["emailVerified"] is True
 
 
 def test_links_use_the_configured_public_url(tmp_path, monkeypatch):
@@ -267,8 +271,11 @@ def test_reset_links_expire_and_are_not_verification_links(app, client, clock):
     verify_token = link_path(app).rsplit("/", 1)[1]
     assert client.get("/1.1/resetPassword/" + verify_token).status_code == 400
     post(client, "requestPasswordReset", email=EMAIL)
-    clock.advance(verification.RESET_LINK_TTL + 1)
+    clock.advance(24 * 3600 + 1)  # a reset link lasts a day
     assert client.get(link_path(app)).status_code == 400
+    post(client, "requestPasswordReset", email=EMAIL)
+    clock.advance(24 * 3600 - 60)
+    assert client.get(link_path(app)).status_code == 200
 
 
 # --- phone verification -----------------------------------------------------------
@@ -482,6 +489,20 @@ def test_change_phone_number_to_a_taken_number_is_214(app, client, clock):
     answer = post(client, "requestChangePhoneNumber", session(user["sessionToken"]), **body)
     assert error_of(answer) == 214
     assert sms_count(app, NEW_PHONE) == 0
+
+
+def test_change_phone_number_codes_last_six_minutes_by_default(app, client, clock):
+    user = verified_user(app, client, clock)
+    token = user["sessionToken"]
+    body = {"mobilePhoneNumber": NEW_PHONE}
+    post(client, "requestChangePhoneNumber", session(token), **body)
+    clock.advance(6 * 60 + 1)
+    code = last_code(app, NEW_PHONE)
+    assert error_of(post(client, "changePhoneNumber", session(token), code=code, **body)) == 603
+    post(client, "requestChangePhoneNumber", session(token), **body)
+    clock.advance(5 * 60)
+    code = last_code(app, NEW_PHONE)
+    assert post(client, "changePhoneNumber", session(token), code=code, **body).json == {}
 
 
 def test_change_phone_number_with_a_ttl(app, client, clock):
