@@ -605,6 +605,17 @@ def test_unionid_without_main_account_is_not_claimed(app, client):
     assert error_of(fail) == 211
 
 
+def test_main_account_does_not_take_a_unionid_another_user_holds(app, client):
+    holder = client.post("/1.1/users", json=union_auth("wxapp", "o1", main=True), headers=APP)
+    other = client.post("/1.1/users", json={"authData": {"wxweb": {"openid": "o2"}}}, headers=APP)
+    assert other.status_code == 201
+    again = client.post("/1.1/users", json=union_auth("wxweb", "o2", main=True), headers=APP)
+    assert again.json["objectId"] == other.json["objectId"]  # found by its own provider
+    assert "_weixin_unionid" not in user_row(app, other.json["objectId"])["authData"]
+    holds = user_row(app, holder.json["objectId"])["authData"]["_weixin_unionid"]
+    assert holds == {"uid": "U1"}
+
+
 # --- the LeanEngine seam ----------------------------------------------------------
 
 

@@ -228,6 +228,29 @@ def test_clients_cannot_forge_rows(leancloud_server):
     )
 
 
+def test_clients_cannot_repoint_their_rows(leancloud_server):
+    ann, bob, carol = signed_up(), signed_up(), signed_up()
+    ann.follow(bob.id)
+    where = {"params": {"where": json.dumps({"followee": ptr(bob.id)})}}
+    (row,) = raw(leancloud_server, "GET", "/classes/_Followee", master=True, **where).json()[
+        "results"
+    ]
+    path = f"/classes/_Followee/{row['objectId']}"
+    for body in ({"followee": ptr(carol.id)}, {"user": ptr(carol.id)}, {"followee.x": 1}):
+        moved = raw(leancloud_server, "PUT", path, ann.session_token, json=body)
+        assert (moved.status_code, moved.json()["code"]) == (403, 119), body
+    renamed = raw(leancloud_server, "PUT", path, ann.session_token, json={"group": "close"})
+    assert renamed.status_code == 200
+    by_master = raw(leancloud_server, "PUT", path, master=True, json={"followee": ptr(carol.id)})
+    assert by_master.status_code == 200
+    User.set_current(ann)
+    assert [u.id for u in User.create_followee_query(ann.id).find()] == [carol.id]
+
+
+def ptr(user_id):
+    return {"__type": "Pointer", "className": "_User", "objectId": user_id}
+
+
 def test_friendship_query_by_class_name(leancloud_server):
     ann, bob = signed_up(), signed_up()
     ann.follow(bob.id)
