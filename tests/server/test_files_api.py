@@ -2,6 +2,7 @@
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import threading
@@ -358,6 +359,24 @@ def test_traversal_and_odd_keys_are_404(api, path):
     assert response.status_code == 404
     assert set(response.get_json()) == {"code", "error"}
     assert b"master_key" not in response.data
+
+
+def test_blob_store_shares_prefix_folders_and_leaves_no_temporary_files(tmp_path):
+    store = BlobStore(str(tmp_path))
+    by_prefix = {}
+    for n in range(1000):  # 256 prefixes: two keys soon share one
+        key = f"k{n}"
+        pair = by_prefix.setdefault(hashlib.sha256(key.encode()).hexdigest()[:2], [])
+        pair.append(key)
+        if len(pair) == 2:
+            break
+    for key in pair:
+        staged = store.stage(io.BytesIO(key.encode()), 100)
+        staged.commit(key, "text/plain")
+        staged.discard()  # after a commit: nothing to drop
+    assert [store.read(key).content for key in pair] == [key.encode() for key in pair]
+    store.stage(io.BytesIO(b"dropped"), 100).discard()
+    assert os.listdir(os.path.join(str(tmp_path), "files", "tmp")) == []
 
 
 def test_content_is_stored_under_hashed_names(api):

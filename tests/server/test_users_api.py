@@ -638,3 +638,15 @@ def test_sdk_user_destroy_ends_the_account_and_needs_its_own_session(leancloud_c
     again = User()
     again.login("bob", "pw-b")
     assert again.id == bob.id
+
+
+def test_log_in_skips_empty_or_non_text_identifiers(client):
+    client.post(
+        "/1.1/users", json={"username": "ann", "password": "pw", "email": "a@x.io"}, headers=APP
+    )
+    by_email = client.post(
+        "/1.1/login", json={"username": "", "email": "a@x.io", "password": "pw"}, headers=APP
+    )
+    assert by_email.status_code == 200 and by_email.json["username"] == "ann"
+    odd = client.post("/1.1/login", json={"username": 5, "password": "pw"}, headers=APP)
+    assert (odd.status_code, odd.json["code"]) == (400, 200)
