@@ -320,6 +320,18 @@ def test_clients_push_when_the_app_allows_it(app, client, sender):
     assert notification(client, created["objectId"], headers=APP) == {}
 
 
+def test_a_client_pushing_user_reads_its_own_notification_only(app, client, sender):
+    app.config = dataclasses.replace(app.config, client_push=True)
+    tokens = []
+    for name in ("ann", "bob"):
+        body = {"username": name, "password": "pw"}
+        tokens.append(client.post("/1.1/users", json=body, headers=APP).json["sessionToken"])
+    ann, bob = ({**APP, "X-LC-Session": token} for token in tokens)
+    created = send(client, headers=ann, data={"alert": "hi"}).json
+    assert notification(client, created["objectId"], headers=ann)["msg"] == {"alert": "hi"}
+    assert notification(client, created["objectId"], headers=bob) == {}
+
+
 @pytest.mark.parametrize(
     "body, code",
     [

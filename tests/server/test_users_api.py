@@ -650,3 +650,26 @@ def test_log_in_skips_empty_or_non_text_identifiers(client):
     assert by_email.status_code == 200 and by_email.json["username"] == "ann"
     odd = client.post("/1.1/login", json={"username": 5, "password": "pw"}, headers=APP)
     assert (odd.status_code, odd.json["code"]) == (400, 200)
+
+
+def test_conditional_user_update_and_acl_removal(client):
+    alice = sign_up(client, nickname="al")
+    path = f"/1.1/classes/_User/{alice['objectId']}"
+    mine = session(alice["sessionToken"])
+    unmet = client.put(
+        path, json={"nickname": "x"}, headers=mine, query_string={"where": '{"nickname": "bo"}'}
+    )
+    assert error(unmet) == (400, 305)
+    met = client.put(
+        path, json={"nickname": "x"}, headers=mine, query_string={"where": '{"nickname": "al"}'}
+    )
+    assert met.status_code == 200
+    assert (
+        client.put(
+            path, json={"ACL": {alice["objectId"]: {"read": True}}}, headers=mine
+        ).status_code
+        == 200
+    )
+    assert client.put(path, json={"ACL": {"__op": "Delete"}}, headers=mine).status_code == 200
+    row = client.get(path, headers=MASTER, query_string={"returnACL": "true"}).json
+    assert row["nickname"] == "x" and row["ACL"] == {"*": {"read": True, "write": True}}
