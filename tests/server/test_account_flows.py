@@ -10,23 +10,14 @@ from werkzeug.test import Client
 from leancloud.server import create_app, passwords
 from leancloud.server.services import messaging, sms, users, verification
 
+from .support import Clock
+
 APP_ID, APP_KEY, MASTER_KEY = "flows-app", "flows-key", "flows-master"
 APP = {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY}
 MASTER = {"X-LC-Id": APP_ID, "X-LC-Key": MASTER_KEY + ",master"}
 PHONE = "+8618612345678"
 EMAIL = "ann@example.com"
 LINK = re.compile(r"https?://\S+")
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)

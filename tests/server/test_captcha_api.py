@@ -14,20 +14,11 @@ from leancloud import cloud
 from leancloud.server import create_app
 from leancloud.server.services import captcha
 
+from .support import Clock
+
 APP_ID, APP_KEY, MASTER_KEY = "captcha-app", "captcha-key", "captcha-master"
 APP = {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY}
 MASTER = {"X-LC-Id": APP_ID, "X-LC-Key": MASTER_KEY + ",master"}
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture

@@ -11,21 +11,12 @@ from leancloud import cloud
 from leancloud.server import create_app
 from leancloud.server.services import captcha, messaging, sms
 
+from .support import Clock
+
 APP_ID, APP_KEY, MASTER_KEY = "sms-app", "sms-key", "sms-master"
 APP = {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY}
 MASTER = {"X-LC-Id": APP_ID, "X-LC-Key": MASTER_KEY + ",master"}
 PHONE = "+8618612345678"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture

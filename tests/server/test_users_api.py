@@ -11,6 +11,8 @@ from leancloud.server import create_app, passwords
 from leancloud.server.services import users
 from leancloud.server.storage.base import StoredObject
 
+from .support import Clock
+
 APP_ID, APP_KEY, MASTER_KEY = "users-app", "users-key", "users-master"
 APP = {"X-LC-Id": APP_ID, "X-LC-Key": APP_KEY}
 MASTER = {"X-LC-Id": APP_ID, "X-LC-Key": MASTER_KEY + ",master"}
@@ -19,17 +21,6 @@ TOKEN = re.compile(r"[a-z0-9]{25}\Z")
 # export-format.md §5: LeanCloud's hash of "password" with this salt.
 LC_SALT = "h60d8x797d3oa0naxybxxv9bn7xpt2yiowz68mpiwou7gwr2"
 LC_HASH = "tA7BLW+NK0UeARng0693gCaVnljkglCB9snqlpCSUKjx2RgYp8VZZOQt0S5iUtlDrkJXfT3gknS4rRqjYsd/Ug=="
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1_800_000_000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)
