@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import re
+import sys
 import time
 
 import pytest
@@ -83,6 +84,9 @@ def test_ordinary_regexes_still_match(api, pattern):
     api.ok("POST", "/classes/Thing", {"s": "aaaa!", "ip": "10.0.0.1"}, as_="master")
     field = "ip" if "\\d" in pattern else "s"
     where = json.dumps({field: {"$regex": pattern}})
+    if "(?>" in pattern and sys.version_info < (3, 11):  # atomic groups came in 3.11's re
+        assert api.code("GET", "/classes/Thing", params={"where": where}) == 1
+        return
     assert len(api.ok("GET", "/classes/Thing", params={"where": where})["results"]) == 1
 
 
